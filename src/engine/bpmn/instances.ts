@@ -1,0 +1,97 @@
+/**
+ * Creating process instances (by request or by a message start event), and what happens when one ends.
+ */
+import type { ProcessingContext } from '../processing/engine.ts';
+import type { ElementValue, StartCorrelationValue } from '../state/appliers.ts';
+import { correlationIndexKey, type ElementInstance, type Message, type ProcessDefinition } from '../state/state.ts';
+
+export interface NewInstance {
+  definition: ProcessDefinition;
+  variables: Record<string, unknown>;
+  /** The start event to enter; the none start event when undefined. */
+  startElementId: string | undefined;
+  startedByCorrelationKey?: string;
+  awaitingResult?: { fetchVariables: string[] };
+}
+
+/** Writes the process instance's activation and its root variables, and queues the rest. Returns its key. */
+export function createProcessInstance(ctx: ProcessingContext, spec: NewInstance): string {
+  const { definition } = spec;
+  const key = ctx.state.nextKey();
+  const value: ElementValue = {
+    elementId: definition.bpmnProcessId,
+    bpmnElementType: 'PROCESS',
+    flowScopeKey: undefined,
+    processInstanceKey: key,
+    processDefinitionKey: definition.key,
+    bpmnProcessId: definition.bpmnProcessId,
+    version: definition.version,
+  };
+  if (spec.startedByCorrelationKey) value.startedByCorrelationKey = spec.startedByCorrelationKey;
+  if (spec.awaitingResult) value.awaitingResult = spec.awaitingResult;
+  ctx.event('PROCESS_INSTANCE', 'ELEMENT_ACTIVATING', key, value);
+  for (const [name, v] of Object.entries(spec.variables)) {
+    ctx.event('VARIABLE', 'CREATED', ctx.state.nextKey(), { scopeKey: key, name, value: v, processInstanceKey: key });
+  }
+  ctx.followUp({
+    valueType: 'PROCESS_INSTANCE',
+    intent: 'ACTIVATE_ELEMENT',
+    key,
+    value: {
+      elementId: definition.bpmnProcessId,
+      flowScopeKey: undefined,
+      processInstanceKey: key,
+      processDefinitionKey: definition.key,
+      viaFlows: [],
+      epoch: 0,
+      startElementId: spec.startElementId,
+    },
+  });
+  return key;
+}
+
+/**
+ * Starts an instance of the latest version of `bpmnProcessId` from a buffered or new message, if its
+ * message start event subscribes to the message and no active instance holds the same correlation key.
+ * Returns true when an instance was created.
+ */
+export function startByMessage(ctx: ProcessingContext, bpmnProcessId: string, message: Message): boolean {
+  const definition = ctx.state.latestProcess(bpmnProcessId);
+  if (!definition) return false;
+  const start = definition.model.messageStartEvents.find((s) => s.messageName === message.name);
+  if (!start) return false;
+  if (message.correlatedProcesses.has(bpmnProcessId)) return false;
+  if (message.correlationKey !== '' && ctx.state.messageStartedInstances.has(`${bpmnProcessId}\u0000${message.correlationKey}`)) {
+    return false;
+  }
+  const correlation: StartCorrelationValue = { bpmnProcessId, messageKey: message.key };
+  ctx.event('MESSAGE_START_EVENT_SUBSCRIPTION', 'CORRELATED', ctx.state.nextKey(), {
+    ...correlation,
+    processDefinitionKey: definition.key,
+    messageName: message.name,
+    correlationKey: message.correlationKey,
+    startEventId: start.elementId,
+  });
+  const spec: NewInstance = { definition, variables: message.variables, startElementId: start.elementId };
+  if (message.correlationKey !== '') spec.startedByCorrelationKey = message.correlationKey;
+  createProcessInstance(ctx, spec);
+  return true;
+}
+
+/**
+ * A process instance ended. If a message started it with a correlation key, a message with that key waiting
+ * in the buffer may now start the next instance (one active instance per correlation key).
+ */
+export function onRootEnded(ctx: ProcessingContext, root: ElementInstance): void {
+  const correlationKey = root.startedByCorrelationKey;
+  if (correlationKey === undefined) return;
+  const definition = ctx.state.latestProcess(root.bpmnProcessId);
+  if (!definition) return;
+  for (const start of definition.model.messageStartEvents) {
+    const keys = ctx.state.messagesByCorrelation.get(correlationIndexKey(start.messageName, correlationKey));
+    for (const messageKey of keys ?? []) {
+      const message = ctx.state.messages.get(messageKey);
+      if (message && message.deadline > ctx.now && startByMessage(ctx, root.bpmnProcessId, message)) return;
+    }
+  }
+}

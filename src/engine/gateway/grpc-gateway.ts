@@ -1,0 +1,554 @@
+/**
+ * The gRPC gateway: Zeebe's `gateway_protocol.Gateway` service, loaded from the proto that ships in the
+ * installed `@camunda8/sdk`. Each call is checked, turned into one command, and answered from the command's
+ * result. Long polls and job streams live here, at the edge: they park until a commit makes jobs of their
+ * type activatable.
+ */
+import { randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProcessingEngine } from '../processing/engine.ts';
+import type { ActivateValue, ActivatedJob } from '../processing/jobs.ts';
+import { TENANT, type PreparedResource } from '../processing/processors.ts';
+import type { Command, EngineRecord } from '../state/records.ts';
+import type { Cancel, Clock } from '../time/clock.ts';
+import { GatewayError, invalidArgument, rejectionError, toServiceError } from './errors.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader messages are untyped objects */
+type Msg = any;
+
+export const GATEWAY_VERSION = '8.8.0';
+const DEFAULT_LONG_POLL_MS = 10_000;
+const DEFAULT_AWAIT_RESULT_MS = 15_000;
+
+export function loadGatewayService(): grpc.ServiceDefinition {
+  const require = createRequire(import.meta.url);
+  const sdkDir = dirname(require.resolve('@camunda8/sdk/package.json'));
+  const definition = protoLoader.loadSync(join(sdkDir, 'dist/proto/zeebe.proto'), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(definition) as Msg;
+  return pkg.gateway_protocol.Gateway.service as grpc.ServiceDefinition;
+}
+
+interface ParkedPoll {
+  type: string;
+  request: ActivateValue;
+  call: grpc.ServerWritableStream<Msg, Msg>;
+  cancelTimer: Cancel;
+  done: boolean;
+}
+
+interface JobStream {
+  id: number;
+  type: string;
+  worker: string;
+  timeout: number;
+  fetchVariable: string[];
+  call: grpc.ServerWritableStream<Msg, Msg>;
+  /** False while the client's flow-control window is full. */
+  ready: boolean;
+  closed: boolean;
+}
+
+interface ResultWaiter {
+  callback: grpc.sendUnaryData<Msg>;
+  cancelTimer: Cancel;
+  response: Msg;
+}
+
+export interface GatewayOptions {
+  engine: ProcessingEngine;
+  clock: Clock;
+  prepareResources(resources: { name: string; content: Buffer }[]): Promise<PreparedResource[]>;
+  host: string;
+  port: () => number;
+}
+
+export class Gateway {
+  readonly #engine: ProcessingEngine;
+  readonly #clock: Clock;
+  readonly #options: GatewayOptions;
+  readonly #polls = new Map<string, ParkedPoll[]>();
+  readonly #streams = new Map<string, JobStream[]>();
+  readonly #waiters = new Map<string, ResultWaiter>();
+  #streamIds = 0;
+  #stopped = false;
+
+  constructor(options: GatewayOptions) {
+    this.#engine = options.engine;
+    this.#clock = options.clock;
+    this.#options = options;
+    this.#engine.onCommit((records) => this.#afterCommit(records));
+  }
+
+  /** Ends every open call: parked polls complete empty, streams end, result waiters get UNAVAILABLE. */
+  stop(): void {
+    this.#stopped = true;
+    for (const polls of this.#polls.values()) for (const poll of polls) this.#endPoll(poll);
+    this.#polls.clear();
+    for (const streams of this.#streams.values()) {
+      for (const s of streams) {
+        s.closed = true;
+        s.call.end();
+      }
+    }
+    this.#streams.clear();
+    for (const waiter of this.#waiters.values()) {
+      waiter.cancelTimer();
+      waiter.callback({ code: grpc.status.UNAVAILABLE, details: 'the engine is shutting down' });
+    }
+    this.#waiters.clear();
+  }
+
+  /** The handlers for `grpc.Server.addService`. */
+  handlers(): grpc.UntypedServiceImplementation {
+    const unary =
+      (fn: (request: Msg) => Msg | Promise<Msg>) =>
+      (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
+        Promise.resolve()
+          .then(() => fn(call.request))
+          .then(
+            (response) => callback(null, response),
+            (error) => callback(toServiceError(error) as grpc.ServiceError),
+          );
+      };
+    const unimplemented = (name: string) => (_call: unknown, callback: grpc.sendUnaryData<Msg>) =>
+      callback({
+        code: grpc.status.UNIMPLEMENTED,
+        details: `${name} is not implemented by forager's engine yet; run it against a Camunda 8 cluster`,
+      });
+
+    return {
+      Topology: unary(() => this.#topology()),
+      DeployResource: unary((r) => this.#deploy(r.resources, r.tenantId)),
+      DeployProcess: unary(async (r) => {
+        const response = await this.#deploy(
+          (r.processes as Msg[]).map((p) => ({ name: p.name, content: p.definition })),
+          '',
+        );
+        return { key: response.key, processes: response.deployments.map((d: Msg) => d.process) };
+      }),
+      CreateProcessInstance: unary((r) => this.#command('CREATE', this.#creation(r))),
+      CreateProcessInstanceWithResult: (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) =>
+        this.#createWithResult(call, callback),
+      CancelProcessInstance: unary((r) =>
+        this.#command('CANCEL', { valueType: 'PROCESS_INSTANCE', intent: 'CANCEL', key: r.processInstanceKey, value: {} }),
+      ),
+      ActivateJobs: (call: grpc.ServerWritableStream<Msg, Msg>) => this.#activateJobs(call),
+      StreamActivatedJobs: (call: grpc.ServerWritableStream<Msg, Msg>) => this.#streamJobs(call),
+      CompleteJob: unary((r) =>
+        this.#command('COMPLETE', {
+          valueType: 'JOB',
+          intent: 'COMPLETE',
+          key: r.jobKey,
+          value: { variables: parseDocument(r.variables, 'variables') },
+        }),
+      ),
+      FailJob: unary((r) =>
+        this.#command('FAIL', {
+          valueType: 'JOB',
+          intent: 'FAIL',
+          key: r.jobKey,
+          value: {
+            retries: r.retries,
+            errorMessage: r.errorMessage,
+            retryBackOff: Number(r.retryBackOff),
+            variables: parseDocument(r.variables, 'variables'),
+          },
+        }),
+      ),
+      ThrowError: unary((r) => {
+        return this.#command('THROW_ERROR', {
+          valueType: 'JOB',
+          intent: 'THROW_ERROR',
+          key: r.jobKey,
+          value: { errorCode: r.errorCode, errorMessage: r.errorMessage, variables: parseDocument(r.variables, 'variables') },
+        });
+      }),
+      UpdateJobRetries: unary((r) =>
+        this.#command('UPDATE_RETRIES', { valueType: 'JOB', intent: 'UPDATE_RETRIES', key: r.jobKey, value: { retries: r.retries } }),
+      ),
+      UpdateJobTimeout: unary((r) =>
+        this.#command('UPDATE_TIMEOUT', {
+          valueType: 'JOB',
+          intent: 'UPDATE_TIMEOUT',
+          key: r.jobKey,
+          value: { timeout: Number(r.timeout) },
+        }),
+      ),
+      ResolveIncident: unary((r) =>
+        this.#command('RESOLVE', { valueType: 'INCIDENT', intent: 'RESOLVE', key: r.incidentKey, value: {} }),
+      ),
+      SetVariables: unary((r) =>
+        this.#command('UPDATE', {
+          valueType: 'VARIABLE_DOCUMENT',
+          intent: 'UPDATE',
+          value: { scopeKey: r.elementInstanceKey, variables: parseDocument(r.variables, 'variables'), local: r.local },
+        }),
+      ),
+      PublishMessage: unary((r) => {
+        checkTenant(r.tenantId);
+        if (!r.name) throw invalidArgument("Expected to publish a message with a non-empty 'name', but it was empty");
+        return this.#command('PUBLISH', {
+          valueType: 'MESSAGE',
+          intent: 'PUBLISH',
+          value: {
+            name: r.name,
+            correlationKey: r.correlationKey,
+            timeToLive: Number(r.timeToLive),
+            messageId: r.messageId,
+            variables: parseDocument(r.variables, 'variables'),
+          },
+        });
+      }),
+      BroadcastSignal: unary((r) => {
+        checkTenant(r.tenantId);
+        if (!r.signalName) throw invalidArgument("Expected to broadcast a signal with a non-empty 'signalName', but it was empty");
+        return this.#command('BROADCAST', {
+          valueType: 'SIGNAL',
+          intent: 'BROADCAST',
+          value: { signalName: r.signalName, variables: parseDocument(r.variables, 'variables') },
+        });
+      }),
+      EvaluateDecision: unimplemented('EvaluateDecision (DMN)'),
+      ModifyProcessInstance: unimplemented('ModifyProcessInstance'),
+      MigrateProcessInstance: unimplemented('MigrateProcessInstance'),
+      DeleteResource: unimplemented('DeleteResource'),
+    };
+  }
+
+  /* ---------- unary commands ---------- */
+
+  #command(intent: string, command: Command): Msg {
+    const result = this.#engine.process(command);
+    if (result.rejection) throw rejectionError(intent, result.rejection);
+    return result.response ?? {};
+  }
+
+  #topology(): Msg {
+    return {
+      brokers: [
+        {
+          nodeId: 0,
+          host: this.#options.host,
+          port: this.#options.port(),
+          version: GATEWAY_VERSION,
+          partitions: [{ partitionId: 1, role: 'LEADER', health: 'HEALTHY' }],
+        },
+      ],
+      clusterSize: 1,
+      partitionsCount: 1,
+      replicationFactor: 1,
+      gatewayVersion: GATEWAY_VERSION,
+    };
+  }
+
+  async #deploy(resources: { name: string; content: Buffer }[], tenantId: string): Promise<Msg> {
+    checkTenant(tenantId);
+    if (!resources || resources.length === 0) {
+      throw invalidArgument('Expected to deploy at least one resource, but none given');
+    }
+    const prepared = await this.#options.prepareResources(resources);
+    return this.#command('CREATE', { valueType: 'DEPLOYMENT', intent: 'CREATE', value: { resources: prepared } });
+  }
+
+  #creation(r: Msg, extra: Record<string, unknown> = {}): Command {
+    checkTenant(r.tenantId);
+    return {
+      valueType: 'PROCESS_INSTANCE_CREATION',
+      intent: 'CREATE',
+      value: {
+        bpmnProcessId: r.bpmnProcessId,
+        version: r.version,
+        processDefinitionKey: r.processDefinitionKey,
+        variables: parseDocument(r.variables, 'variables'),
+        startInstructions: (r.startInstructions ?? []).map((s: Msg) => s.elementId),
+        ...extra,
+      },
+    };
+  }
+
+  #createWithResult(call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>): void {
+    let created: Msg;
+    let records: EngineRecord[];
+    try {
+      const r = call.request;
+      if (!r.request) throw invalidArgument("Expected a 'request' to create a process instance, but none given");
+      const command = this.#creation(r.request, { awaitResult: true, fetchVariables: r.fetchVariables ?? [] });
+      const result = this.#engine.process(command);
+      if (result.rejection) throw rejectionError('CREATE_WITH_AWAITING_RESULT', result.rejection);
+      created = result.response;
+      records = result.records;
+    } catch (error) {
+      callback(toServiceError(error) as grpc.ServiceError);
+      return;
+    }
+    const key = String(created.processInstanceKey);
+    const response = {
+      processDefinitionKey: created.processDefinitionKey,
+      bpmnProcessId: created.bpmnProcessId,
+      version: created.version,
+      processInstanceKey: key,
+      tenantId: TENANT,
+    };
+    const done = records.find(isResultOf(key));
+    if (done) {
+      callback(null, { ...response, variables: JSON.stringify(done.value.variables) });
+      return;
+    }
+    const timeoutMs = Number(call.request.requestTimeout) > 0 ? Number(call.request.requestTimeout) : DEFAULT_AWAIT_RESULT_MS;
+    const cancelTimer = this.#clock.afterWall(timeoutMs, () => {
+      this.#waiters.delete(key);
+      callback({
+        code: grpc.status.DEADLINE_EXCEEDED,
+        details: `Time out between gateway and broker: the process instance '${key}' did not complete within ${timeoutMs} ms; it keeps running`,
+      });
+    });
+    this.#waiters.set(key, { callback, cancelTimer, response });
+    call.on('cancelled', () => {
+      const waiter = this.#waiters.get(key);
+      if (waiter) {
+        waiter.cancelTimer();
+        this.#waiters.delete(key);
+      }
+    });
+  }
+
+  /* ---------- job activation ---------- */
+
+  #activationRequest(r: Msg, max: number): ActivateValue {
+    if (!r.type) throw invalidArgument("Expected to activate jobs with a non-empty 'type', but it was empty");
+    const timeout = Number(r.timeout);
+    if (!(timeout >= 1)) throw invalidArgument(`Expected to activate jobs with a 'timeout' of at least 1 ms, but it was '${r.timeout}'`);
+    if (!(max >= 1)) {
+      throw invalidArgument(`Expected to activate jobs with a 'maxJobsToActivate' of at least 1, but it was '${max}'`);
+    }
+    checkTenantIds(r.tenantIds);
+    return { type: r.type, worker: r.worker ?? '', timeout, maxJobsToActivate: max, fetchVariable: r.fetchVariable ?? [] };
+  }
+
+  #activateJobs(call: grpc.ServerWritableStream<Msg, Msg>): void {
+    let request: ActivateValue;
+    try {
+      request = this.#activationRequest(call.request, call.request.maxJobsToActivate);
+    } catch (error) {
+      call.destroy(Object.assign(new Error((error as Error).message), toServiceError(error)));
+      return;
+    }
+    if (this.#tryActivate(call, request)) return;
+    const requestTimeout = Number(call.request.requestTimeout);
+    if (requestTimeout < 0 || this.#stopped) {
+      call.end();
+      return;
+    }
+    const wait = requestTimeout === 0 ? DEFAULT_LONG_POLL_MS : requestTimeout;
+    const poll: ParkedPoll = {
+      type: request.type,
+      request,
+      call,
+      done: false,
+      cancelTimer: () => {},
+    };
+    poll.cancelTimer = this.#clock.afterWall(wait, () => this.#endPoll(poll));
+    const list = this.#polls.get(request.type) ?? [];
+    list.push(poll);
+    this.#polls.set(request.type, list);
+    call.on('cancelled', () => this.#endPoll(poll));
+  }
+
+  /** Activates jobs for a poll and answers it when there were any. */
+  #tryActivate(call: grpc.ServerWritableStream<Msg, Msg>, request: ActivateValue): boolean {
+    const result = this.#engine.process({ valueType: 'JOB_BATCH', intent: 'ACTIVATE', value: { ...request } });
+    const jobs = (result.response as { jobs?: ActivatedJob[] } | undefined)?.jobs ?? [];
+    if (jobs.length === 0) return false;
+    if (call.cancelled || call.destroyed) {
+      // The client went away: give the jobs back at once, retries unchanged.
+      for (const job of jobs) this.#engine.process({ valueType: 'JOB', intent: 'YIELD', key: job.key, value: {} });
+      return true;
+    }
+    call.write({ jobs });
+    call.end();
+    return true;
+  }
+
+  #endPoll(poll: ParkedPoll): void {
+    if (poll.done) return;
+    poll.done = true;
+    poll.cancelTimer();
+    const list = this.#polls.get(poll.type);
+    if (list) {
+      const i = list.indexOf(poll);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#polls.delete(poll.type);
+    }
+    if (!poll.call.cancelled && !poll.call.destroyed) poll.call.end();
+  }
+
+  #streamJobs(call: grpc.ServerWritableStream<Msg, Msg>): void {
+    let request: ActivateValue;
+    try {
+      request = this.#activationRequest(call.request, 1);
+    } catch (error) {
+      call.destroy(Object.assign(new Error((error as Error).message), toServiceError(error)));
+      return;
+    }
+    const stream: JobStream = {
+      id: ++this.#streamIds,
+      type: request.type,
+      worker: request.worker,
+      timeout: request.timeout,
+      fetchVariable: request.fetchVariable,
+      call,
+      ready: true,
+      closed: false,
+    };
+    const list = this.#streams.get(stream.type) ?? [];
+    list.push(stream);
+    this.#streams.set(stream.type, list);
+    const remove = () => {
+      if (stream.closed) return;
+      stream.closed = true;
+      const current = this.#streams.get(stream.type);
+      if (!current) return;
+      const i = current.indexOf(stream);
+      if (i >= 0) current.splice(i, 1);
+      if (current.length === 0) this.#streams.delete(stream.type);
+    };
+    call.on('cancelled', remove);
+    call.on('close', remove);
+    call.on('error', remove);
+    call.on('drain', () => {
+      stream.ready = true;
+    });
+  }
+
+  /* ---------- after each commit ---------- */
+
+  #afterCommit(records: EngineRecord[]): void {
+    const available: string[] = [];
+    for (const r of records) {
+      if (r.recordType !== 'EVENT') continue;
+      if (r.valueType === 'PROCESS_INSTANCE_RESULT') this.#answerWaiter(r);
+      else if (r.valueType === 'PROCESS_INSTANCE' && r.intent === 'ELEMENT_TERMINATED' && r.value.flowScopeKey === undefined) {
+        // A cancelled instance sends no result; its caller runs into the request timeout, as with Zeebe.
+      } else if (becameActivatable(r)) available.push(jobKeyOf(r));
+    }
+    if (available.length > 0) setImmediate(() => this.#distribute(available));
+  }
+
+  #answerWaiter(record: EngineRecord): void {
+    const key = String(record.value.processInstanceKey);
+    const waiter = this.#waiters.get(key);
+    if (!waiter) return;
+    this.#waiters.delete(key);
+    waiter.cancelTimer();
+    waiter.callback(null, { ...waiter.response, variables: JSON.stringify(record.value.variables) });
+  }
+
+  /** Offers jobs that became activatable to streams of their type first, then to parked polls. */
+  #distribute(jobKeys: string[]): void {
+    if (this.#stopped) return;
+    const forPolls = new Set<string>();
+    for (const key of jobKeys) {
+      const job = this.#engine.state.jobs.get(key);
+      if (!job || job.state !== 'ACTIVATABLE') continue;
+      if (!this.#push(key, job.type)) forPolls.add(job.type);
+    }
+    for (const type of forPolls) {
+      const polls = this.#polls.get(type);
+      while (polls && polls.length > 0 && this.#engine.state.activatable.get(type)?.size) {
+        const poll = polls[0]!;
+        if (this.#tryActivate(poll.call, poll.request)) {
+          poll.done = true;
+          poll.cancelTimer();
+          polls.shift();
+        } else break;
+      }
+      if (polls && polls.length === 0) this.#polls.delete(type);
+    }
+  }
+
+  /** Pushes one job to a random ready stream of its type; false when no stream could take it. */
+  #push(jobKey: string, type: string): boolean {
+    const candidates = (this.#streams.get(type) ?? []).filter((s) => s.ready && !s.closed);
+    while (candidates.length > 0) {
+      const i = candidates.length === 1 ? 0 : randomInt(candidates.length);
+      const stream = candidates[i]!;
+      candidates.splice(i, 1);
+      const result = this.#engine.process({
+        valueType: 'JOB_BATCH',
+        intent: 'ACTIVATE',
+        value: {
+          type,
+          worker: stream.worker,
+          timeout: stream.timeout,
+          maxJobsToActivate: 1,
+          fetchVariable: stream.fetchVariable,
+          jobKeys: [jobKey],
+        },
+      });
+      const job = (result.response as { jobs?: ActivatedJob[] } | undefined)?.jobs?.[0];
+      if (!job) return true; // someone else took it meanwhile
+      if (stream.closed || stream.call.cancelled || stream.call.destroyed) {
+        this.#engine.process({ valueType: 'JOB', intent: 'YIELD', key: jobKey, value: {} });
+        continue;
+      }
+      stream.ready = stream.call.write(job);
+      return true;
+    }
+    return false;
+  }
+}
+
+function becameActivatable(r: EngineRecord): boolean {
+  if (r.valueType === 'JOB') {
+    if (r.intent === 'CREATED' || r.intent === 'TIMED_OUT' || r.intent === 'RECURRED_AFTER_BACKOFF' || r.intent === 'YIELDED') {
+      return true;
+    }
+    return r.intent === 'FAILED' && (r.value.retries as number) > 0 && (r.value.recurAt as number) < 0;
+  }
+  return r.valueType === 'INCIDENT' && r.intent === 'RESOLVED' && Boolean(r.value.jobKey);
+}
+
+function jobKeyOf(r: EngineRecord): string {
+  return r.valueType === 'INCIDENT' ? String(r.value.jobKey) : r.key;
+}
+
+function isResultOf(key: string) {
+  return (r: EngineRecord) => r.recordType === 'EVENT' && r.valueType === 'PROCESS_INSTANCE_RESULT' && r.key === key;
+}
+
+/** Zeebe's JSON-document rule: "" means {}; the root must be an object. */
+export function parseDocument(text: string | undefined, field: string): Record<string, unknown> {
+  if (text === undefined || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidArgument(`Property '${field}' is invalid: Expected document to be valid JSON, but it was not: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'NIL' : Array.isArray(value) ? 'ARRAY' : typeof value === 'string' ? 'STRING' : typeof value === 'number' ? 'NUMBER' : 'BOOLEAN';
+    throw invalidArgument(`Property '${field}' is invalid: Expected document to be a root level object, but was '${kind}'`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkTenant(tenantId: string | undefined): void {
+  if (tenantId && tenantId !== TENANT) {
+    throw invalidArgument(`Expected to handle request with tenant identifier '${tenantId}', but multi-tenancy is disabled`);
+  }
+}
+
+function checkTenantIds(tenantIds: string[] | undefined): void {
+  for (const id of tenantIds ?? []) checkTenant(id);
+}
+
+export { GatewayError };

@@ -1,0 +1,41 @@
+/**
+ * The engine as a program: `node --import tsx src/engine/main.ts [--port N] [--host H]`.
+ * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
+ * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
+ */
+import { parseArgs } from 'node:util';
+import { EngineStartError, startEngine } from './engine-server.ts';
+
+async function main(): Promise<void> {
+  let values: { port?: string; host?: string; 'rest-port'?: string };
+  try {
+    ({ values } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' }, 'rest-port': { type: 'string' } } }));
+  } catch (error) {
+    process.stderr.write(`forager engine: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`forager engine: --port must be a number from 0 to 65535, not '${values.port}'\n`);
+    process.exit(2);
+  }
+  try {
+    const started = performance.now();
+    const restPort = values['rest-port'] === undefined ? 0 : Number(values['rest-port']);
+    const engine = await startEngine({ port, restPort, ...(values.host ? { host: values.host } : {}) });
+    process.stdout.write(
+      `forager engine listening on ${engine.address} (REST ${engine.restAddress}, started in ${Math.round(performance.now() - started)} ms)\n`,
+    );
+    const shutdown = () => {
+      engine.stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  } catch (error) {
+    const code = error instanceof EngineStartError ? error.code : 'START_FAILED';
+    process.stderr.write(`forager engine: ${(error as Error).message} [${code}]\n`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,211 @@
+/**
+ * The engine's state: a few typed tables, each with the indexes it owns. Only appliers (appliers.ts) change
+ * it; processors read it. Keys are decimal strings.
+ */
+import type { ProcessModel } from '../bpmn/model.ts';
+import { PARTITION_KEY_BASE } from './records.ts';
+
+export interface ProcessDefinition {
+  key: string;
+  bpmnProcessId: string;
+  version: number;
+  resourceName: string;
+  checksum: string;
+  deploymentKey: string;
+  model: ProcessModel;
+}
+
+export type ElementState = 'ACTIVATING' | 'ACTIVATED' | 'COMPLETING' | 'TERMINATING';
+
+export interface ElementInstance {
+  key: string;
+  elementId: string;
+  state: ElementState;
+  /** Undefined for the process instance itself. */
+  flowScopeKey: string | undefined;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  /** Child element instances that are alive. */
+  activeChildren: number;
+  /** Sequence flows taken into this scope whose target has not been activated yet (join tokens included). */
+  activeFlows: number;
+  /** Parallel joins: tokens waiting per gateway id and incoming flow id. */
+  joinTokens: Record<string, Record<string, number>>;
+  /** Bumped when a terminate end event voids the tokens in this scope. */
+  flowEpoch: number;
+  jobKey: string | undefined;
+  /** Process instances created with a request that awaits the result. */
+  awaitingResult?: { fetchVariables: string[] };
+  /** Process instances started by a message: its correlation key (for one-active-instance-per-key). */
+  startedByCorrelationKey?: string;
+  startedAt: number;
+}
+
+export type JobState = 'ACTIVATABLE' | 'ACTIVATED' | 'FAILED' | 'ERROR_THROWN';
+
+export interface Job {
+  key: string;
+  type: string;
+  state: JobState;
+  retries: number;
+  worker: string;
+  deadline: number;
+  /** FAILED with retries > 0: when the backoff ends. */
+  recurAt: number;
+  errorMessage: string;
+  customHeaders: Record<string, string>;
+  elementInstanceKey: string;
+  elementId: string;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  tenantId: string;
+}
+
+export interface Incident {
+  key: string;
+  errorType: string;
+  errorMessage: string;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  elementId: string;
+  elementInstanceKey: string;
+  jobKey: string | undefined;
+  variableScopeKey: string;
+  creationTime: number;
+}
+
+export interface Message {
+  key: string;
+  name: string;
+  correlationKey: string;
+  messageId: string;
+  deadline: number;
+  variables: Record<string, unknown>;
+  /** bpmnProcessIds this message already correlated to (at most once per process). */
+  correlatedProcesses: Set<string>;
+}
+
+export interface MessageSubscription {
+  elementInstanceKey: string;
+  processInstanceKey: string;
+  bpmnProcessId: string;
+  messageName: string;
+  correlationKey: string;
+  /** Correlated, waiting for the element to complete. */
+  correlating: boolean;
+}
+
+export class EngineState {
+  #lastKey = PARTITION_KEY_BASE;
+
+  readonly processes = new Map<string, ProcessDefinition>();
+  /** bpmnProcessId → version → definition key. */
+  readonly versions = new Map<string, Map<number, string>>();
+  /** bpmnProcessId → latest definition key. */
+  readonly latest = new Map<string, string>();
+
+  readonly elementInstances = new Map<string, ElementInstance>();
+  /** flow scope key → child element instance keys. */
+  readonly children = new Map<string, Set<string>>();
+  /** scope key → variables. */
+  readonly variables = new Map<string, Map<string, unknown>>();
+
+  readonly jobs = new Map<string, Job>();
+  /** job type → activatable job keys, in the order they became activatable. */
+  readonly activatable = new Map<string, Set<string>>();
+  /** activated job key → deadline. */
+  readonly deadlines = new Map<string, number>();
+  /** failed job key → end of backoff. */
+  readonly backoffs = new Map<string, number>();
+
+  readonly incidents = new Map<string, Incident>();
+  /** element instance key → incident key. */
+  readonly incidentByElement = new Map<string, string>();
+
+  readonly messages = new Map<string, Message>();
+  /** name + correlation key → buffered message keys, oldest first. */
+  readonly messagesByCorrelation = new Map<string, Set<string>>();
+  readonly subscriptions = new Map<string, MessageSubscription>();
+  /** name + correlation key → element instance keys with an open subscription, oldest first. */
+  readonly subscriptionsByCorrelation = new Map<string, Set<string>>();
+  /** bpmnProcessId + correlation key → active process instance started by a message with that key. */
+  readonly messageStartedInstances = new Map<string, string>();
+
+  /** Counters for monitoring and tests. */
+  readonly counters = { processInstancesCompleted: 0, jobsCompleted: 0 };
+
+  nextKey(): string {
+    this.#lastKey += 1n;
+    return this.#lastKey.toString();
+  }
+
+  /** Makes sure replayed keys are never handed out again. */
+  observeKey(key: string): void {
+    if (!/^\d+$/.test(key)) return;
+    const k = BigInt(key);
+    if (k > this.#lastKey) this.#lastKey = k;
+  }
+
+  process(key: string): ProcessDefinition | undefined {
+    return this.processes.get(key);
+  }
+
+  latestProcess(bpmnProcessId: string): ProcessDefinition | undefined {
+    const key = this.latest.get(bpmnProcessId);
+    return key ? this.processes.get(key) : undefined;
+  }
+
+  childrenOf(scopeKey: string): string[] {
+    return [...(this.children.get(scopeKey) ?? [])];
+  }
+
+  /** Variables visible from a scope: the scope's own, then each enclosing scope's, nearest winning. */
+  visibleVariables(scopeKey: string): Record<string, unknown> {
+    const chain: string[] = [];
+    let current: string | undefined = scopeKey;
+    while (current) {
+      chain.push(current);
+      current = this.elementInstances.get(current)?.flowScopeKey;
+    }
+    const out: Record<string, unknown> = {};
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const vars = this.variables.get(chain[i]!);
+      if (vars) for (const [name, value] of vars) out[name] = value;
+    }
+    return out;
+  }
+
+  /** The nearest scope, from `scopeKey` outwards, that has `name`; else the root scope. */
+  scopeForMerge(scopeKey: string, name: string): string {
+    let current: string | undefined = scopeKey;
+    let root = scopeKey;
+    while (current) {
+      if (this.variables.get(current)?.has(name)) return current;
+      root = current;
+      current = this.elementInstances.get(current)?.flowScopeKey;
+    }
+    return root;
+  }
+}
+
+export function correlationIndexKey(name: string, correlationKey: string): string {
+  return `${name}\u0000${correlationKey}`;
+}
+
+export function addToIndex<K>(index: Map<K, Set<string>>, key: K, value: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+export function removeFromIndex<K>(index: Map<K, Set<string>>, key: K, value: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}

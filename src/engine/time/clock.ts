@@ -1,0 +1,175 @@
+/**
+ * The engine's one clock. It owns "now" and every timer the engine sets, so that tests can pin time and
+ * advance it, and so that nothing else in `src/engine/` reads wall time (lint enforces this).
+ *
+ * Modes: `real` (wall time), `pinned` (time stands still until pinned again or advanced). Time never moves
+ * backwards: pinning to an earlier instant than the current one is refused.
+ *
+ * Two kinds of timers:
+ * - `schedule(at, fn)`: engine time. Fires when engine time reaches `at`: in real mode by a wall timer, in
+ *   pinned mode only when `pin`/`advance` moves time past `at` (due work then fires in due-date order).
+ * - `afterWall(ms, fn)`: wall time, for network-level waits (a long poll's request timeout) that pinning
+ *   must not freeze.
+ */
+
+export interface Clock {
+  /** Engine time, epoch milliseconds. */
+  now(): number;
+  /** Pins engine time at `epochMs` (at or after the current engine time). */
+  pin(epochMs: number): void;
+  /** Pins engine time `ms` after the current engine time. */
+  advance(ms: number): void;
+  /** Goes back to wall time (never earlier than the current engine time). */
+  reset(): void;
+  /** True while time is pinned. */
+  readonly pinned: boolean;
+  /** Runs `fn` once engine time reaches `at`. */
+  schedule(at: number, fn: () => void): Cancel;
+  /** Runs `fn` after `ms` of wall time, whatever engine time does. */
+  afterWall(ms: number, fn: () => void): Cancel;
+  /** Cancels every pending timer (used when the engine stops). */
+  dispose(): void;
+}
+
+export type Cancel = () => void;
+
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+const MAX_WALL_DELAY = 2_000_000_000; // setTimeout's limit is 2^31-1 ms
+
+export function createClock(): Clock {
+  return new EngineClock();
+}
+
+class EngineClock implements Clock {
+  #pinnedAt: number | undefined;
+  /** Added to wall time in real mode, so that resetting after a pin into the future never goes back. */
+  #offset = 0;
+  #timers: Timer[] = [];
+  #seq = 0;
+  #wake: NodeJS.Timeout | undefined;
+  #wakeAt = Infinity;
+  #wallTimers = new Set<NodeJS.Timeout>();
+  #firing = false;
+
+  get pinned(): boolean {
+    return this.#pinnedAt !== undefined;
+  }
+
+  now(): number {
+    return this.#pinnedAt ?? Date.now() + this.#offset;
+  }
+
+  pin(epochMs: number): void {
+    if (!Number.isFinite(epochMs)) throw new RangeError(`cannot pin the clock at ${epochMs}`);
+    const current = this.now();
+    if (epochMs < current) {
+      throw new RangeError(`cannot move the clock back from ${current} to ${epochMs}`);
+    }
+    this.#pinnedAt = epochMs;
+    this.#rearm();
+    this.#fireDue();
+  }
+
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`cannot advance the clock by ${ms} ms`);
+    this.pin(this.now() + ms);
+  }
+
+  reset(): void {
+    const current = this.now();
+    this.#pinnedAt = undefined;
+    this.#offset = Math.max(0, current - Date.now());
+    this.#rearm();
+    this.#fireDue();
+  }
+
+  schedule(at: number, fn: () => void): Cancel {
+    const timer: Timer = { at, seq: this.#seq++, fn, cancelled: false };
+    insertSorted(this.#timers, timer);
+    if (!this.#firing) {
+      if (at <= this.now()) queueMicrotask(() => this.#fireDue());
+      else this.#rearm();
+    }
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+
+  afterWall(ms: number, fn: () => void): Cancel {
+    const handle = setTimeout(() => {
+      this.#wallTimers.delete(handle);
+      fn();
+    }, Math.min(Math.max(0, ms), MAX_WALL_DELAY));
+    this.#wallTimers.add(handle);
+    return () => {
+      clearTimeout(handle);
+      this.#wallTimers.delete(handle);
+    };
+  }
+
+  dispose(): void {
+    for (const t of this.#timers) t.cancelled = true;
+    this.#timers = [];
+    if (this.#wake) clearTimeout(this.#wake);
+    this.#wake = undefined;
+    this.#wakeAt = Infinity;
+    for (const h of this.#wallTimers) clearTimeout(h);
+    this.#wallTimers.clear();
+  }
+
+  #fireDue(): void {
+    if (this.#firing) return;
+    this.#firing = true;
+    try {
+      // Fire in due-date order; work scheduled while firing that is already due fires in the same pass.
+      for (;;) {
+        const next = this.#timers[0];
+        if (!next || next.at > this.now()) break;
+        this.#timers.shift();
+        if (!next.cancelled) next.fn();
+      }
+    } finally {
+      this.#firing = false;
+    }
+    this.#rearm();
+  }
+
+  #rearm(): void {
+    while (this.#timers[0]?.cancelled) this.#timers.shift();
+    const next = this.#timers[0];
+    if (this.#pinnedAt !== undefined || !next) {
+      if (this.#wake) clearTimeout(this.#wake);
+      this.#wake = undefined;
+      this.#wakeAt = Infinity;
+      return;
+    }
+    if (this.#wake && this.#wakeAt <= next.at) return;
+    if (this.#wake) clearTimeout(this.#wake);
+    this.#wakeAt = next.at;
+    const delay = Math.min(Math.max(0, next.at - this.now()), MAX_WALL_DELAY);
+    this.#wake = setTimeout(() => {
+      this.#wake = undefined;
+      this.#wakeAt = Infinity;
+      this.#fireDue();
+    }, delay);
+    this.#wake.unref?.();
+  }
+}
+
+function insertSorted(timers: Timer[], timer: Timer): void {
+  let lo = 0;
+  let hi = timers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = timers[mid]!;
+    if (m.at < timer.at || (m.at === timer.at && m.seq < timer.seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  timers.splice(lo, 0, timer);
+}
