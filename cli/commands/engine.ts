@@ -1,0 +1,257 @@
+/**
+ * `forager engine up|down|status`: forager's own engine as a background process for local work.
+ *
+ * This file never imports the engine: it spawns `src/engine/main.ts` detached, with its output in
+ * `<state>/engine.log`, waits for its ready line, and records pid and port in `<state>/engine.json`.
+ * It reaches the engine only over the wire (the reachability probe), like any client.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { resolveStateDir } from '../../src/config/index.ts';
+import { checkReachable } from '../../src/transport/index.ts';
+import { CliError, EXIT } from '../lib/errors.ts';
+import type { CliIo } from '../lib/io.ts';
+
+const ENGINE_MAIN = fileURLToPath(new URL('../../src/engine/main.ts', import.meta.url));
+const REPO_ROOT = dirname(dirname(dirname(ENGINE_MAIN)));
+const READY_LINE = /forager engine listening on (\S+):(\d+)/;
+const READY_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 5_000;
+const HOST = '127.0.0.1';
+
+/** What `engine.json` holds. */
+export interface EngineRecord {
+  readonly pid: number;
+  readonly port: number;
+  readonly address: string;
+  readonly startedAt: string;
+  readonly logFile: string;
+}
+
+function statePaths(io: CliIo) {
+  const dir = resolveStateDir(io.env);
+  return { dir, record: join(dir, 'engine.json'), log: join(dir, 'engine.log') };
+}
+
+async function readRecord(file: string): Promise<EngineRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(text) as Partial<EngineRecord>;
+    if (typeof record.pid === 'number' && typeof record.port === 'number' && typeof record.address === 'string') return record as EngineRecord;
+  } catch {
+    // a broken record is as good as none
+  }
+  return undefined;
+}
+
+/** Alive and not a zombie; where /proc exists, also still the engine (pids get reused). */
+function isEngineAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('main.ts');
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function printAddress(io: CliIo, address: string) {
+  io.out(`ZEEBE_ADDRESS=${address}`);
+  io.out(`ZEEBE_GRPC_ADDRESS=grpc://${address}`);
+}
+
+function tail(text: string, lines = 20): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${m % 60}m`;
+}
+
+async function up(io: CliIo, options: { port?: number }): Promise<number> {
+  const paths = statePaths(io);
+  await mkdir(paths.dir, { recursive: true });
+
+  const existing = await readRecord(paths.record);
+  if (existing) {
+    if (isEngineAlive(existing.pid)) {
+      const answering = await checkReachable({ host: HOST, port: existing.port, secure: false }, 2_000).then(
+        () => true,
+        () => false,
+      );
+      if (!answering) {
+        throw new CliError(`engine pid ${existing.pid} is recorded at ${existing.address} but does not answer; run \`forager engine down\` first`, EXIT.RUNTIME);
+      }
+      if (options.port !== undefined && options.port !== existing.port) {
+        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}); run \`forager engine down\` before starting one on port ${options.port}`, EXIT.RUNTIME);
+      }
+      io.err(`forager: reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
+      printAddress(io, existing.address);
+      return EXIT.OK;
+    }
+    await rm(paths.record, { force: true });
+  }
+
+  if (options.port !== undefined && options.port !== 0 && !(await portIsFree(options.port))) {
+    throw new CliError(`port ${options.port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
+  }
+
+  const logFd = openSync(paths.log, 'w');
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0)], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...io.env },
+  });
+  closeSync(logFd);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let ready: RegExpExecArray | null = null;
+  let log = '';
+  for (;;) {
+    log = await readFile(paths.log, 'utf8').catch(() => '');
+    ready = READY_LINE.exec(log);
+    if (ready || exited || Date.now() >= deadline) break;
+    const failed = await Promise.race([spawnError, sleep(25).then(() => undefined)]);
+    if (failed) throw new CliError(`cannot start the engine: ${failed.message}`, EXIT.RUNTIME);
+  }
+
+  if (!ready) {
+    if (!exited) {
+      child.kill('SIGKILL');
+      throw new CliError(`the engine did not report ready within ${READY_TIMEOUT_MS / 1000} s; last lines of ${paths.log}:\n${tail(log)}`, EXIT.RUNTIME);
+    }
+    if (/PORT_IN_USE|EADDRINUSE|in use/i.test(log)) {
+      throw new CliError(`port ${options.port ?? 0} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
+    }
+    const how = exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code}`;
+    throw new CliError(`the engine stopped before it was ready (${how}); last lines of ${paths.log}:\n${tail(log)}`, EXIT.RUNTIME);
+  }
+
+  const port = Number(ready[2]);
+  const address = `${ready[1]}:${port}`;
+  const record: EngineRecord = { pid: child.pid as number, port, address, startedAt: new Date().toISOString(), logFile: paths.log };
+  await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
+  child.unref();
+  printAddress(io, address);
+  return EXIT.OK;
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isEngineAlive(pid)) return true;
+    await sleep(25);
+  }
+  return !isEngineAlive(pid);
+}
+
+async function down(io: CliIo): Promise<number> {
+  const paths = statePaths(io);
+  const record = await readRecord(paths.record);
+  if (!record) {
+    io.out('forager: no engine is running');
+    return EXIT.OK;
+  }
+  if (!isEngineAlive(record.pid)) {
+    await rm(paths.record, { force: true });
+    io.out(`forager: no engine is running (removed the record of pid ${record.pid}, which had already stopped)`);
+    return EXIT.OK;
+  }
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(record.pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  let how = 'stopped';
+  if (!(await waitForExit(record.pid, STOP_GRACE_MS))) {
+    signal('SIGKILL');
+    how = `killed (no exit within ${STOP_GRACE_MS / 1000} s of SIGTERM)`;
+    if (!(await waitForExit(record.pid, 2_000))) {
+      throw new CliError(`engine pid ${record.pid} does not stop, even after SIGKILL`, EXIT.RUNTIME);
+    }
+  }
+  await rm(paths.record, { force: true });
+  io.out(`forager: ${how} the engine at ${record.address} (pid ${record.pid})`);
+  return EXIT.OK;
+}
+
+async function status(io: CliIo): Promise<number> {
+  const paths = statePaths(io);
+  const record = await readRecord(paths.record);
+  if (!record || !isEngineAlive(record.pid)) {
+    if (record) await rm(paths.record, { force: true });
+    io.out('forager: engine not running');
+    return EXIT.NOT_RUNNING;
+  }
+  const uptime = formatUptime(Date.now() - Date.parse(record.startedAt));
+  const answering = await checkReachable({ host: HOST, port: record.port, secure: false }, 2_000).then(
+    () => true,
+    () => false,
+  );
+  if (!answering) {
+    io.out(`forager: engine pid ${record.pid} is running but does not answer at ${record.address} (up ${uptime}); see ${record.logFile}`);
+    return EXIT.RUNTIME;
+  }
+  io.out(`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime})`);
+  return EXIT.OK;
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new CliError(`--port: expected a port number (0-65535), got ${JSON.stringify(text)}`, EXIT.BAD_INPUT);
+  return Number(text);
+}
+
+export function registerEngine(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const engine = program.command('engine').description("run forager's own Zeebe-compatible engine in the background");
+  engine
+    .command('up')
+    .description('start the engine (or reuse the running one) and print the environment that points at it')
+    .option('--port <port>', 'gRPC port (default: a free port)')
+    .action(async (opts: { port?: string }) => setExit(await up(io, opts.port === undefined ? {} : { port: parsePort(opts.port) })));
+  engine
+    .command('down')
+    .description('stop the engine started by `engine up`')
+    .action(async () => setExit(await down(io)));
+  engine
+    .command('status')
+    .description('say whether the engine runs (exit 3 when it does not)')
+    .action(async () => setExit(await status(io)));
+}

@@ -1,0 +1,72 @@
+/**
+ * Whole-program tests of the CLI's failures that need no running engine: no address, an unreachable
+ * address, bad configuration, a taken port, an engine that is not running.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanUp, forager, killSpawned, freePort, HELLO } from './helpers.ts';
+
+describe('forager CLI without a broker', () => {
+  let home = '';
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), 'forager-cli-nobroker-'));
+  });
+  after(async () => {
+    killSpawned();
+    await cleanUp(home);
+  });
+
+  it('says how to get an address when none is configured (exit 1)', async () => {
+    const result = await forager(['start', 'hello'], { FORAGER_HOME: home });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^forager: no broker address: run `forager engine up` and export what it prints, or set ZEEBE_GRPC_ADDRESS$/m);
+  });
+
+  for (const [name, variable] of [
+    ['ZEEBE_ADDRESS', (port: number) => ({ ZEEBE_ADDRESS: `127.0.0.1:${port}` })],
+    ['ZEEBE_GRPC_ADDRESS', (port: number) => ({ ZEEBE_GRPC_ADDRESS: `grpc://127.0.0.1:${port}` })],
+  ] as const) {
+    it(`gives up on an unreachable ${name} within 10 s, naming the address (exit 1)`, async () => {
+      const port = await freePort();
+      const result = await forager(['deploy', HELLO], { FORAGER_HOME: home, ...variable(port) }, 20_000);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^forager: cannot reach the broker at 127\\.0\\.0\\.1:${port} \\(.+\\)$`, 'm'));
+      assert.ok(result.ms < 10_000 + 3_000, `took ${result.ms} ms`);
+    });
+  }
+
+  it('rejects a malformed ZEEBE_ADDRESS naming the variable and value (exit 2)', async () => {
+    const result = await forager(['start', 'hello'], { FORAGER_HOME: home, ZEEBE_ADDRESS: 'foo:notaport' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /ZEEBE_ADDRESS.*foo:notaport/);
+  });
+
+  it('engine up on a taken port exits 1 naming the port', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const otherHome = await mkdtemp(join(tmpdir(), 'forager-cli-port-'));
+    try {
+      const result = await forager(['engine', 'up', '--port', String(port)], { FORAGER_HOME: otherHome });
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`port ${port} is in use`));
+      assert.equal(result.stdout, '');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await cleanUp(otherHome);
+    }
+  });
+
+  it('engine status with nothing started exits 3; down says nothing is running (exit 0)', async () => {
+    const status = await forager(['engine', 'status'], { FORAGER_HOME: home });
+    assert.equal(status.code, 3);
+    assert.match(status.stdout, /not running/);
+    const down = await forager(['engine', 'down'], { FORAGER_HOME: home });
+    assert.equal(down.code, 0);
+    assert.match(down.stdout, /no engine is running/);
+  });
+});
