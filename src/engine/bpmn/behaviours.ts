@@ -7,7 +7,7 @@ import type { ProcessingContext } from '../processing/engine.ts';
 import type { ElementValue, IncidentValue, SubscriptionValue } from '../state/appliers.ts';
 import type { ElementInstance } from '../state/state.ts';
 import { onRootEnded } from './instances.ts';
-import { BPMN_ELEMENT_TYPE, elementOf, flowOf, type FlowNode, type Mapping, type ProcessModel } from './model.ts';
+import { BPMN_ELEMENT_TYPE, elementOf, emptyNode, flowOf, type FlowNode, type Mapping, type ProcessModel } from './model.ts';
 
 export function modelOf(ctx: ProcessingContext, instance: ElementInstance): ProcessModel {
   const def = ctx.state.process(instance.processDefinitionKey);
@@ -19,17 +19,7 @@ export function nodeOf(ctx: ProcessingContext, instance: ElementInstance): FlowN
   const model = modelOf(ctx, instance);
   if (instance.flowScopeKey === undefined) {
     // The process element itself.
-    return {
-      id: model.bpmnProcessId,
-      name: model.name,
-      kind: 'process',
-      event: 'none',
-      outgoing: [],
-      incoming: [],
-      inputs: [],
-      outputs: [],
-      boundaries: [],
-    };
+    return emptyNode(model.bpmnProcessId, model.name, 'process');
   }
   return elementOf(model, instance.elementId);
 }

@@ -121,3 +121,8 @@ export function flowOf(model: ProcessModel, id: string): SequenceFlow {
   if (!flow) throw new Error(`sequence flow '${id}' not found in process '${model.bpmnProcessId}'`);
   return flow;
 }
+
+/** A flow node with no behaviour configured yet; the parser fills in the rest. */
+export function emptyNode(id: string, name: string | undefined, kind: ElementKind): FlowNode {
+  return { id, name, kind, event: 'none', outgoing: [], incoming: [], inputs: [], outputs: [], boundaries: [] };
+}

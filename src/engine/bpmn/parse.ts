@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BpmnModdle } from 'bpmn-moddle';
 import { checkFeelSyntax, isExpression, stripExpression } from '../feel/index.ts';
-import type { ElementKind, FlowNode, Mapping, ProcessModel, SequenceFlow } from './model.ts';
+import { emptyNode, type ElementKind, type FlowNode, type Mapping, type ProcessModel, type SequenceFlow } from './model.ts';
 
 const require = createRequire(import.meta.url);
 const zeebeSchema: unknown = JSON.parse(
@@ -166,17 +166,7 @@ function compileProcess(process: Moddle, errors: string[]): ProcessModel | undef
 }
 
 function compileNode(el: Moddle, kind: ElementKind, problem: (reason: string) => void): FlowNode | undefined {
-  const node: FlowNode = {
-    id: el.id,
-    name: el.name,
-    kind,
-    event: 'none',
-    outgoing: [],
-    incoming: [],
-    inputs: [],
-    outputs: [],
-    boundaries: [],
-  };
+  const node: FlowNode = emptyNode(el.id, el.name, kind);
   if (kind === 'exclusiveGateway') node.defaultFlow = el.default?.id;
   if (el.loopCharacteristics) {
     problem(`${el.loopCharacteristics.$type} (multi-instance or loop) is not supported by forager's engine yet`);

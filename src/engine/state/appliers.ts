@@ -3,7 +3,6 @@
  * They are dumb on purpose: no clock, no key generation, no new records, no I/O. Everything they need was
  * decided by a processor and frozen into the event's value, so replaying the log rebuilds the same state.
  */
-import type { ProcessModel } from '../bpmn/model.ts';
 import type { EngineRecord, ValueType } from './records.ts';
 import {
   addToIndex,
@@ -11,20 +10,15 @@ import {
   removeFromIndex,
   type EngineState,
   type ElementInstance,
+  type Incident,
   type Job,
+  type ProcessDefinition,
 } from './state.ts';
 
 type Applier = (state: EngineState, key: string, value: never, record: EngineRecord) => void;
 
 /* Event values, as processors write them. */
-export interface ProcessCreatedValue {
-  bpmnProcessId: string;
-  version: number;
-  resourceName: string;
-  checksum: string;
-  deploymentKey: string;
-  model: ProcessModel;
-}
+export type ProcessCreatedValue = Omit<ProcessDefinition, 'key'>;
 
 export interface ElementValue {
   elementId: string;
@@ -77,18 +71,8 @@ export interface VariableValue {
   processInstanceKey: string;
 }
 
-export interface IncidentValue {
-  errorType: string;
-  errorMessage: string;
-  processInstanceKey: string;
-  processDefinitionKey: string;
-  bpmnProcessId: string;
-  elementId: string;
-  elementInstanceKey: string;
-  jobKey: string | undefined;
-  variableScopeKey: string;
-  creationTime: number;
-}
+/** An incident as recorded: the table row without its key. */
+export type IncidentValue = Omit<Incident, 'key'>;
 
 export interface MessageValue {
   name: string;
