@@ -339,7 +339,7 @@ export class Gateway {
     try {
       request = this.#activationRequest(call.request, call.request.maxJobsToActivate);
     } catch (error) {
-      call.destroy(Object.assign(new Error((error as Error).message), toServiceError(error)));
+      failStream(call, error);
       return;
     }
     if (this.#tryActivate(call, request)) return;
@@ -396,7 +396,7 @@ export class Gateway {
     try {
       request = this.#activationRequest(call.request, 1);
     } catch (error) {
-      call.destroy(Object.assign(new Error((error as Error).message), toServiceError(error)));
+      failStream(call, error);
       return;
     }
     const stream: JobStream = {
@@ -552,3 +552,8 @@ function checkTenantIds(tenantIds: string[] | undefined): void {
 }
 
 export { GatewayError };
+
+/** Ends a server stream with an error status (grpc-js sends the status on the stream's 'error' event). */
+function failStream(call: grpc.ServerWritableStream<Msg, Msg>, error: unknown): void {
+  call.emit('error', Object.assign(new Error((error as Error).message), toServiceError(error)));
+}
