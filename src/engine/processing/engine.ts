@@ -80,11 +80,12 @@ export class ProcessingEngine {
     let response: unknown;
     const queue: Command[] = [command];
     let first = true;
+    let current: Command = command;
     try {
       let handled = 0;
       while (queue.length > 0) {
         if (++handled > MAX_FOLLOW_UPS) throw new Error('too many follow-up commands in one batch (a loop in the model?)');
-        const current = queue.shift()!;
+        current = queue.shift()!;
         const isFirst = first;
         first = false;
         const commandRecord = this.#record('COMMAND', current.valueType, current.intent, current.key ?? '-1', current.value, now);
@@ -108,6 +109,10 @@ export class ProcessingEngine {
           },
         };
         try {
+          const instance = this.state.instanceOfCommand(current.valueType, current.key, current.value);
+          if (instance && this.state.bannedInstances.has(instance)) {
+            ctx.reject('PROCESSING_ERROR', `Expected to process a command for process instance '${instance}', but it is banned after a processing failure`);
+          }
           processor(current, ctx);
         } catch (error) {
           if (!(error instanceof CommandRejected)) throw error;
@@ -120,9 +125,19 @@ export class ProcessingEngine {
         }
       }
     } catch (error) {
-      // An unexpected failure: the client gets PROCESSING_ERROR. In-memory state cannot be rolled back yet;
-      // the records written so far stay, so the state still matches the log.
-      rejection = { type: 'PROCESSING_ERROR', reason: `processing failed: ${(error as Error).message}` };
+      // An unexpected failure. The events written so far stay (state still matches the log), so the process
+      // instance the failing command was about is banned, as Zeebe does: its commands are refused from now
+      // on, and the rest of the engine carries on. The client gets PROCESSING_ERROR (13 INTERNAL).
+      const reason = `processing failed: ${(error as Error).message}`;
+      const instance = this.state.instanceOfCommand(current.valueType, current.key, current.value);
+      try {
+        const record = this.#record('EVENT', 'ERROR', 'CREATED', current.key ?? '-1', { processInstanceKey: instance, message: reason }, now);
+        applyEvent(this.state, record);
+        records.push(record);
+      } catch {
+        // Nothing more can be done for it.
+      }
+      rejection = { type: 'PROCESSING_ERROR', reason };
     } finally {
       this.#processing = false;
     }

@@ -396,6 +396,13 @@ const appliers: Record<string, Applier> = {
   },
 };
 
+const errorAppliers: Record<string, Applier> = {
+  'ERROR:CREATED': (state, _key, v: { processInstanceKey?: string }) => {
+    if (v.processInstanceKey) state.bannedInstances.add(v.processInstanceKey);
+  },
+};
+Object.assign(appliers, errorAppliers);
+
 /** Events that change no state (they document what happened). */
 const STATELESS = new Set([
   'DEPLOYMENT:CREATED',

@@ -20,7 +20,8 @@ export type ValueType =
   | 'MESSAGE'
   | 'MESSAGE_SUBSCRIPTION'
   | 'MESSAGE_START_EVENT_SUBSCRIPTION'
-  | 'SIGNAL';
+  | 'SIGNAL'
+  | 'ERROR';
 
 export type RejectionType = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'INVALID_STATE' | 'PROCESSING_ERROR';
 

@@ -136,6 +136,9 @@ export class EngineState {
   /** bpmnProcessId + correlation key → active process instance started by a message with that key. */
   readonly messageStartedInstances = new Map<string, string>();
 
+  /** Process instances whose processing failed unexpectedly: their commands are refused from then on. */
+  readonly bannedInstances = new Set<string>();
+
   /** Counters for monitoring and tests. */
   readonly counters = { processInstancesCompleted: 0, jobsCompleted: 0 };
 
@@ -149,6 +152,22 @@ export class EngineState {
     if (!/^\d+$/.test(key)) return;
     const k = BigInt(key);
     if (k > this.#lastKey) this.#lastKey = k;
+  }
+
+  /** The process instance a command is about, when it is about one. */
+  instanceOfCommand(valueType: string, key: string | undefined, value: Record<string, unknown>): string | undefined {
+    if (typeof value.processInstanceKey === 'string') return value.processInstanceKey;
+    if (key === undefined) return undefined;
+    switch (valueType) {
+      case 'PROCESS_INSTANCE':
+        return this.elementInstances.get(key)?.processInstanceKey;
+      case 'JOB':
+        return this.jobs.get(key)?.processInstanceKey;
+      case 'INCIDENT':
+        return this.incidents.get(key)?.processInstanceKey;
+      default:
+        return undefined;
+    }
   }
 
   process(key: string): ProcessDefinition | undefined {
