@@ -11,6 +11,7 @@ import { createRestServer } from './gateway/rest-gateway.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
 import { ProcessingEngine } from './processing/engine.ts';
 import { registerProcessors, type PreparedResource } from './processing/processors.ts';
+import { checkIndexes, checkReplay } from './state/integrity.ts';
 import type { EngineRecord } from './state/records.ts';
 import { createClock, type Clock } from './time/clock.ts';
 import { DueDateScheduler } from './time/due-dates.ts';
@@ -38,6 +39,11 @@ export interface RunningEngine {
   advanceClock(ms: number): Promise<void>;
   /** The records processed so far (most recent 100 000), for assertions in tests. */
   records(): readonly EngineRecord[];
+  /**
+   * Problems in the engine's state: an index entry without its record, or a state that replaying the log
+   * would not rebuild. Empty when all is well; tests assert that after each scenario.
+   */
+  checkIntegrity(): string[];
   stop(): Promise<void>;
 }
 
@@ -125,6 +131,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       await settle();
     },
     records: () => log.records(),
+    checkIntegrity: () => [...checkIndexes(engine.state), ...checkReplay(engine.state, log.records())],
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         scheduler.stop();

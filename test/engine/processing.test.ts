@@ -8,6 +8,7 @@ import { parseBpmn } from '../../src/engine/bpmn/parse.ts';
 import { createMemoryLog } from '../../src/engine/log/log.ts';
 import { ProcessingEngine } from '../../src/engine/processing/engine.ts';
 import { registerProcessors } from '../../src/engine/processing/processors.ts';
+import { checkIndexes, checkReplay } from '../../src/engine/state/integrity.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
 
 const xml = `<?xml version="1.0"?>
@@ -19,9 +20,9 @@ const xml = `<?xml version="1.0"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
-async function engineWithProcess() {
+async function engineWithProcess(log = createMemoryLog()) {
   const clock = createClock();
-  const engine = new ProcessingEngine(clock, createMemoryLog());
+  const engine = new ProcessingEngine(clock, log);
   registerProcessors(engine);
   const parsed = await parseBpmn(xml);
   assert.ok(parsed.ok);
@@ -81,5 +82,20 @@ test('a batch ends in its records: command, then events, applied in order', asyn
   assert.equal(records[0]!.recordType, 'COMMAND');
   const positions = records.map((r) => r.position);
   assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  clock.dispose();
+});
+
+test('the integrity checks catch a change made outside an applier and an index entry without its record', async () => {
+  const log = createMemoryLog();
+  const { clock, engine: checked, start } = await engineWithProcess(log);
+  start();
+  assert.deepEqual([...checkIndexes(checked.state), ...checkReplay(checked.state, log.records())], []);
+
+  const job = [...checked.state.jobs.values()][0]!;
+  job.retries = 42; // not through an applier
+  assert.deepEqual(checkReplay(checked.state, log.records()), ["replaying the log gives a different 'jobs' table"]);
+
+  checked.state.activatable.get('work')!.add('999');
+  assert.match(checkIndexes(checked.state).join('\n'), /holds job 999, which does not exist/);
   clock.dispose();
 });

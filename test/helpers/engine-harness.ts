@@ -91,6 +91,7 @@ export function engineTest(name: string, fn: (h: Harness, t: TestContext) => Pro
     t.after(() => h.close());
     await h.connect();
     await fn(h, t);
+    assert.deepEqual(h.engine.checkIntegrity(), [], 'the engine state is consistent and rebuilt exactly by replaying its log');
   });
 }
 

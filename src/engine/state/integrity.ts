@@ -1,0 +1,94 @@
+/**
+ * Checks of the state that tests run after every scenario:
+ * - every index entry points at a record in the right state, and every record is in the indexes it belongs to;
+ * - replaying the log's events through the appliers rebuilds exactly the live state (so nothing but an
+ *   applier changed it, and appliers depend only on their events).
+ * Each returns a list of problems, empty when all is well.
+ */
+import { applyEvent } from './appliers.ts';
+import type { EngineRecord } from './records.ts';
+import { correlationIndexKey, EngineState } from './state.ts';
+
+export function checkIndexes(state: EngineState): string[] {
+  const problems: string[] = [];
+  const problem = (text: string) => problems.push(text);
+
+  for (const [type, keys] of state.activatable) {
+    for (const key of keys) {
+      const job = state.jobs.get(key);
+      if (!job) problem(`activatable index of '${type}' holds job ${key}, which does not exist`);
+      else if (job.state !== 'ACTIVATABLE' || job.type !== type) problem(`activatable index of '${type}' holds job ${key} in state ${job.state} of type '${job.type}'`);
+    }
+  }
+  for (const [key, deadline] of state.deadlines) {
+    const job = state.jobs.get(key);
+    if (!job || job.state !== 'ACTIVATED' || job.deadline !== deadline) problem(`deadline index holds job ${key}, which is not activated with that deadline`);
+  }
+  for (const [key] of state.backoffs) {
+    const job = state.jobs.get(key);
+    if (!job || job.state !== 'FAILED' || job.retries <= 0) problem(`backoff index holds job ${key}, which is not waiting out a backoff`);
+  }
+  for (const job of state.jobs.values()) {
+    if (job.state === 'ACTIVATABLE' && !state.activatable.get(job.type)?.has(job.key)) problem(`activatable job ${job.key} is missing from its index`);
+    if (job.state === 'ACTIVATED' && !state.deadlines.has(job.key)) problem(`activated job ${job.key} is missing from the deadline index`);
+    const element = state.elementInstances.get(job.elementInstanceKey);
+    if (!element) problem(`job ${job.key} belongs to element instance ${job.elementInstanceKey}, which does not exist`);
+  }
+  for (const instance of state.elementInstances.values()) {
+    const children = state.children.get(instance.key)?.size ?? 0;
+    if (children !== instance.activeChildren) problem(`element instance ${instance.key} counts ${instance.activeChildren} children but has ${children}`);
+    if (instance.flowScopeKey !== undefined && !state.elementInstances.has(instance.flowScopeKey)) {
+      problem(`element instance ${instance.key} has flow scope ${instance.flowScopeKey}, which does not exist`);
+    }
+    if (instance.activeFlows < 0) problem(`element instance ${instance.key} counts ${instance.activeFlows} active sequence flows`);
+  }
+  for (const [scope, keys] of state.children) {
+    for (const key of keys) if (state.elementInstances.get(key)?.flowScopeKey !== scope) problem(`child index of ${scope} holds ${key}, which is not its child`);
+  }
+  for (const [elementKey, incidentKey] of state.incidentByElement) {
+    if (state.incidents.get(incidentKey)?.elementInstanceKey !== elementKey) problem(`incident index of ${elementKey} holds ${incidentKey}, which is not its incident`);
+  }
+  for (const [indexKey, keys] of state.messagesByCorrelation) {
+    for (const key of keys) {
+      const message = state.messages.get(key);
+      if (!message || correlationIndexKey(message.name, message.correlationKey) !== indexKey) problem(`message index holds ${key}, which is not buffered under that name and key`);
+    }
+  }
+  for (const [indexKey, keys] of state.subscriptionsByCorrelation) {
+    for (const key of keys) {
+      const sub = state.subscriptions.get(key);
+      if (!sub || sub.correlating || correlationIndexKey(sub.messageName, sub.correlationKey) !== indexKey) {
+        problem(`subscription index holds ${key}, which is not an open subscription under that name and key`);
+      }
+    }
+  }
+  for (const sub of state.subscriptions.values()) {
+    if (!state.elementInstances.has(sub.elementInstanceKey)) problem(`subscription of ${sub.elementInstanceKey} outlived its element instance`);
+  }
+  return problems;
+}
+
+/** Rebuilds state from `records` and compares it with `live`; `records` must start at the first record. */
+export function checkReplay(live: EngineState, records: readonly EngineRecord[]): string[] {
+  if (records.length > 0 && records[0]!.position !== 1) return []; // the log was truncated: nothing to compare
+  const replayed = new EngineState();
+  for (const record of records) {
+    if (record.recordType === 'EVENT') applyEvent(replayed, record);
+  }
+  const problems: string[] = [];
+  const tables = Object.keys(live) as (keyof EngineState)[];
+  for (const table of tables) {
+    const a = canonical(live[table]);
+    const b = canonical(replayed[table]);
+    if (a !== b) problems.push(`replaying the log gives a different '${String(table)}' table`);
+  }
+  return problems;
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Map) return { map: [...v.entries()] };
+    if (v instanceof Set) return { set: [...v] };
+    return v;
+  });
+}
