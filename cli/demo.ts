@@ -8,8 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { resolveConfig } from '../src/config/index.ts';
-import { startEngine } from '../src/engine/index.ts';
+import { startBroker } from '../src/testing/index.ts';
 import { connect, type Transport } from '../src/transport/index.ts';
 import { runWorkers, type RunningWorkers } from '../src/worker/index.ts';
 import { describeDeployed } from './commands/deploy.ts';
@@ -23,16 +22,15 @@ async function demo(): Promise<number> {
   const ms = (from: number) => `${Math.round(performance.now() - from)} ms`;
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   try {
-    let config = resolveConfig(process.env);
-    if (config.address) {
-      console.log(`demo: using the broker at ${config.address.host}:${config.address.port}`);
-    } else {
-      const tEngine = performance.now();
-      const engine = await startEngine();
-      stops.push({ name: 'engine', stop: () => engine.stop() });
-      console.log(`demo: engine started in-process at ${engine.address} in ${ms(tEngine)}`);
-      config = resolveConfig(process.env, { address: `grpc://${engine.address}` });
-    }
+    const tBroker = performance.now();
+    const broker = await startBroker(process.env);
+    stops.push({ name: broker.engine ? 'engine' : 'nothing (the broker is not ours)', stop: () => broker.stop() });
+    console.log(
+      broker.engine
+        ? `demo: engine started in-process at ${broker.address} in ${ms(tBroker)}`
+        : `demo: using the broker at ${broker.address}`,
+    );
+    const config = broker.config;
 
     const transport: Transport = await connect(config, { retry: true });
     stops.push({ name: 'client', stop: () => transport.close() });

@@ -11,3 +11,5 @@
  */
 export { startEngine } from '../engine/index.ts';
 export type { Clock, EngineOptions, RunningEngine } from '../engine/index.ts';
+export { startBroker } from './broker.ts';
+export type { TestBroker } from './broker.ts';
