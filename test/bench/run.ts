@@ -93,7 +93,8 @@ async function benchSdkWorker(address: string, label: string, workerOptions: Rec
   const c8 = new Camunda8({
     ZEEBE_GRPC_ADDRESS: `grpc://${address}`,
     CAMUNDA_AUTH_STRATEGY: 'NONE',
-    CAMUNDA_LOG_LEVEL: 'error',
+    CAMUNDA_LOG_LEVEL: 'none',
+    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE', ZEEBE_GRPC_CLIENT_CONNECTION_TOLERANCE_MS: 10 },
   } as never);
   const zb = c8.getZeebeGrpcApiClient();
   let completed = 0;
