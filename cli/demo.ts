@@ -47,10 +47,9 @@ async function demo(): Promise<number> {
     const log = pino({ name: 'forager', level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination({ dest: 2, sync: true }));
     const running: RunningWorkers = runWorkers(
       workers.map((w) => w.definition),
-      transport,
-      { log },
+      { config, logger: log },
     );
-    stops.push({ name: 'workers', stop: () => running.close(5_000) });
+    stops.push({ name: 'workers', stop: () => running.stop(5_000) });
     console.log(`demo: workers running for ${running.types.join(', ')}`);
 
     const tInstance = performance.now();

@@ -39,8 +39,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       const log = pino({ name: 'forager', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
       const running = runWorkers(
         workers.map((w) => w.definition),
-        transport,
-        { log },
+        { config, logger: log },
       );
       log.info({ address: `${transport.address.host}:${transport.address.port}`, jobTypes: running.types }, 'workers running');
       const signal = await nextSignal();
@@ -49,7 +48,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
         log.warn({ signal: again }, 'second signal: exiting without draining');
         process.exit(EXIT.RUNTIME);
       });
-      await running.close(DRAIN_MS);
+      await running.stop(DRAIN_MS);
       await transport.close();
       log.info('stopped');
       setExit(EXIT.OK);

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isWorkerDefinition, type AnyWorkerDefinition } from '../../src/worker/index.ts';
+import { isWorkerDefinition, type WorkerDefinition } from '../../src/worker/index.ts';
 import { CliError, EXIT } from './errors.ts';
 
 const WORKER_FILE = /^[^._].*\.(ts|mts|js|mjs)$/;
@@ -13,7 +13,7 @@ const NOT_A_WORKER = /(\.d\.ts|\.test\.(ts|mts|js|mjs))$/;
 
 export interface LoadedWorker {
   readonly file: string;
-  readonly definition: AnyWorkerDefinition;
+  readonly definition: WorkerDefinition;
 }
 
 export async function loadWorkers(dir: string, cwd: string): Promise<LoadedWorker[]> {

@@ -13,3 +13,5 @@ export { startEngine } from '../engine/index.ts';
 export type { Clock, EngineOptions, RunningEngine } from '../engine/index.ts';
 export { startBroker } from './broker.ts';
 export type { TestBroker } from './broker.ts';
+export { createTestKit } from './kit.ts';
+export type { Incident, TestInstance, TestKit, TestKitOptions } from './kit.ts';

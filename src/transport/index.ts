@@ -1,8 +1,11 @@
 /**
- * The transport: forager's one narrow way to talk to a Zeebe broker, in domain terms (deploy, create a
- * process instance, topology, subscribe to jobs). For now it sits on the official SDK's gRPC client
- * (`new Camunda8(sdkConfig).getZeebeGrpcApiClient()`); gRPC types, status codes and the SDK's retry
- * behaviour stay behind this file, and every failure leaves it as one of the errors in `errors.ts`.
+ * The transport: forager's one narrow way to talk to a Zeebe broker, in domain terms. Two parts:
+ * - `connect()`: deploy, create a process instance (and await its result), topology — for the CLI, on the
+ *   official SDK's gRPC client (`new Camunda8(sdkConfig).getZeebeGrpcApiClient()`);
+ * - `createJobClient()` (job-client.ts): the job hot path (activate, stream, complete, fail, throw error,
+ *   extend timeout) on a bare grpc-js channel over the SDK's proto, with the SDK's auth providers.
+ * gRPC types, status codes and retries stay behind this folder; every failure leaves it as one of the errors
+ * in `errors.ts`.
  */
 import { hostPort, type BrokerAddress, type ForagerConfig, type SdkLogLevel } from '../config/index.ts';
 import { BrokerError, BrokerTimeoutError, NoBrokerAddressError, toBrokerError } from './errors.ts';
@@ -10,6 +13,9 @@ import { checkReachable } from './reachable.ts';
 
 export * from './errors.ts';
 export { checkReachable } from './reachable.ts';
+export { createJobClient } from './job-client.ts';
+export type { ActivatedJob } from './job-client.ts';
+export type { ActivateRequest, FailRequest, JobClient, JobStream, StreamHandlers, StreamRequest } from './job-client.ts';
 
 /** A file to deploy: its name (which tells the broker its kind: `.bpmn`, `.dmn`, `.form`) and content. */
 export interface Resource {
@@ -55,44 +61,6 @@ export interface Topology {
   readonly brokers: readonly { readonly nodeId: number; readonly host: string; readonly port: number; readonly version: string }[];
 }
 
-/** A job handed to a subscription, in forager's terms. */
-export interface ActivatedJob {
-  readonly key: string;
-  readonly type: string;
-  readonly processInstanceKey: string;
-  readonly bpmnProcessId: string;
-  readonly processDefinitionVersion: number;
-  readonly elementId: string;
-  readonly elementInstanceKey: string;
-  readonly retries: number;
-  /** Epoch milliseconds after which the broker may hand the job to another worker. */
-  readonly deadline: number;
-  readonly variables: Readonly<Record<string, unknown>>;
-  readonly customHeaders: Readonly<Record<string, unknown>>;
-  readonly tenantId: string;
-}
-
-/** What to tell the broker about a job: exactly one command per job. */
-export type JobOutcome =
-  | { readonly kind: 'complete'; readonly variables: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'fail'; readonly errorMessage: string; readonly retries: number; readonly retryBackOffMs: number }
-  | { readonly kind: 'throwError'; readonly errorCode: string; readonly errorMessage: string; readonly variables: Readonly<Record<string, unknown>> };
-
-export interface SubscribeOptions {
-  readonly type: string;
-  /** How long the broker gives a worker per job before handing it out again. */
-  readonly timeoutMs: number;
-  readonly maxJobsActive: number;
-  /** A name for the worker, shown by the broker. */
-  readonly workerName?: string;
-  /** Called when the subscription loses (or cannot get) its connection, and when it has one again. */
-  readonly onConnectionChange?: (connected: boolean) => void;
-}
-
-/** A running job subscription; `close()` stops fetching and waits for jobs in flight (up to `drainMs`). */
-export interface JobSubscription {
-  close(drainMs?: number): Promise<void>;
-}
 
 export interface Transport {
   readonly address: BrokerAddress;
@@ -100,9 +68,7 @@ export interface Transport {
   deploy(resources: readonly Resource[]): Promise<Deployment>;
   createInstance(bpmnProcessId: string, variables: Readonly<Record<string, unknown>>, options?: CreateInstanceOptions): Promise<ProcessInstance>;
   topology(): Promise<Topology>;
-  /** Runs `onJob` for each activated job of `type`; its outcome becomes the broker command. `onJob` must not throw. */
-  subscribe(options: SubscribeOptions, onJob: (job: ActivatedJob) => Promise<JobOutcome>): JobSubscription;
-  /** Closes subscriptions still open, then the client. Idempotent. */
+  /** Closes the client. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -124,28 +90,6 @@ export interface ConnectOptions {
 
 // The slice of the SDK client this file uses, typed loosely on purpose: the SDK's own types are generic
 // over DTO classes and int64 representations that forager does not expose.
-interface SdkJob {
-  key: string;
-  type: string;
-  processInstanceKey: string;
-  bpmnProcessId: string;
-  processDefinitionVersion: number;
-  elementId: string;
-  elementInstanceKey: string;
-  retries: number;
-  deadline: string;
-  variables: Record<string, unknown>;
-  customHeaders: Record<string, unknown>;
-  tenantId: string;
-}
-interface SdkJobActions {
-  complete(variables?: Record<string, unknown>): Promise<unknown>;
-  fail(options: { errorMessage: string; retries?: number; retryBackOff?: number }): Promise<unknown>;
-  error(options: { errorCode: string; errorMessage?: string; variables?: Record<string, unknown> }): Promise<unknown>;
-}
-interface SdkWorker {
-  close(timeout?: number): Promise<unknown>;
-}
 interface SdkZeebeClient {
   deployResources(resources: { process: Buffer; name: string }[]): Promise<unknown>;
   createProcessInstance(request: { bpmnProcessId: string; variables: Record<string, unknown>; version?: number }): Promise<unknown>;
@@ -156,15 +100,6 @@ interface SdkZeebeClient {
     requestTimeout?: number;
   }): Promise<unknown>;
   topology(): Promise<unknown>;
-  createWorker(config: {
-    taskType: string;
-    taskHandler: (job: SdkJob & SdkJobActions) => Promise<unknown>;
-    timeout: number;
-    maxJobsToActivate: number;
-    id?: string;
-    onReady?: () => void;
-    onConnectionError?: () => void;
-  }): SdkWorker;
   close(timeout?: number): Promise<unknown>;
 }
 
@@ -222,23 +157,6 @@ function toInstance(raw: RawInstance, withVariables: boolean): ProcessInstance {
   return withVariables ? { ...instance, variables: raw.variables ?? {} } : instance;
 }
 
-function toJob(job: SdkJob): ActivatedJob {
-  return {
-    key: String(job.key),
-    type: job.type,
-    processInstanceKey: String(job.processInstanceKey),
-    bpmnProcessId: job.bpmnProcessId,
-    processDefinitionVersion: Number(job.processDefinitionVersion),
-    elementId: job.elementId,
-    elementInstanceKey: String(job.elementInstanceKey),
-    retries: Number(job.retries),
-    deadline: Number(job.deadline),
-    variables: job.variables ?? {},
-    customHeaders: job.customHeaders ?? {},
-    tenantId: job.tenantId,
-  };
-}
-
 /** The SDK answers a call made while closing with `null` instead of an error; forager makes that an error. */
 function orClosed<T>(operation: string, value: T | null): T {
   if (value === null) throw new BrokerError(`${operation}: the client is closing`);
@@ -286,7 +204,6 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
     return c8.getZeebeGrpcApiClient() as unknown as SdkZeebeClient;
   });
   const target = hostPort(address);
-  const subscriptions = new Set<JobSubscription>();
   let closing: Promise<void> | undefined;
 
   const callTimeoutMs = options.callTimeoutMs ?? 30_000;
@@ -347,53 +264,8 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
         };
       }),
 
-    subscribe(subscribeOptions, onJob) {
-      if (closing) throw new BrokerError(`subscribe ${subscribeOptions.type}: the client is closed`);
-      const worker = zeebe.createWorker({
-        taskType: subscribeOptions.type,
-        timeout: subscribeOptions.timeoutMs,
-        maxJobsToActivate: subscribeOptions.maxJobsActive,
-        ...(subscribeOptions.workerName !== undefined ? { id: subscribeOptions.workerName } : {}),
-        onReady: () => subscribeOptions.onConnectionChange?.(true),
-        onConnectionError: () => subscribeOptions.onConnectionChange?.(false),
-        taskHandler: async (job) => {
-          const outcome = await onJob(toJob(job));
-          switch (outcome.kind) {
-            case 'complete':
-              return job.complete({ ...outcome.variables });
-            case 'fail':
-              return job.fail({ errorMessage: outcome.errorMessage, retries: outcome.retries, retryBackOff: outcome.retryBackOffMs });
-            case 'throwError':
-              return job.error({ errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, variables: { ...outcome.variables } });
-          }
-        },
-      });
-      let closed: Promise<void> | undefined;
-      const subscription: JobSubscription = {
-        close(drainMs = 10_000) {
-          closed ??= (async () => {
-            let timer: NodeJS.Timeout | undefined;
-            const deadline = new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, drainMs);
-              timer.unref();
-            });
-            try {
-              await Promise.race([worker.close(drainMs).then(() => undefined), deadline]);
-            } finally {
-              clearTimeout(timer);
-              subscriptions.delete(subscription);
-            }
-          })();
-          return closed;
-        },
-      };
-      subscriptions.add(subscription);
-      return subscription;
-    },
-
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([...subscriptions].map((s) => s.close()));
         await zeebe.close(2_000).catch(() => undefined);
       })();
       return closing;

@@ -5,46 +5,14 @@
  *
  * Any answer at all, even UNAUTHENTICATED, proves that a Zeebe gateway is listening.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { hostPort, type BrokerAddress, type TlsFiles } from '../config/index.ts';
+import { credentialsFor, loadGateway, type GatewayClient } from './channel.ts';
 import { BrokerUnreachableError, describeConnectionFailure } from './errors.ts';
-
-/** The gateway's protocol as the official SDK ships it (Apache-2.0). */
-export const ZEEBE_PROTO_PATH = join(dirname(createRequire(import.meta.url).resolve('@camunda8/sdk')), 'proto', 'zeebe.proto');
-
-type GatewayClient = grpc.Client & {
-  Topology(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void): grpc.ClientUnaryCall;
-};
-type GatewayConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => GatewayClient;
-
-let gatewayConstructor: GatewayConstructor | undefined;
-
-function loadGateway(): GatewayConstructor {
-  if (!gatewayConstructor) {
-    const definition = protoLoader.loadSync(ZEEBE_PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    const pkg = grpc.loadPackageDefinition(definition).gateway_protocol as unknown as { Gateway: GatewayConstructor };
-    gatewayConstructor = pkg.Gateway;
-  }
-  return gatewayConstructor;
-}
-
-function credentialsFor(address: BrokerAddress, tls: TlsFiles | undefined): grpc.ChannelCredentials {
-  if (!address.secure) return grpc.credentials.createInsecure();
-  const rootCert = tls?.rootCert ?? (tls?.rootCertPath ? readFileSync(tls.rootCertPath, 'utf8') : undefined);
-  return grpc.credentials.createSsl(
-    rootCert ? Buffer.from(rootCert) : null,
-    tls?.privateKeyPath ? readFileSync(tls.privateKeyPath) : null,
-    tls?.certChainPath ? readFileSync(tls.certChainPath) : null,
-  );
-}
 
 function topologyOnce(client: GatewayClient, deadline: number): Promise<grpc.ServiceError | null> {
   return new Promise((resolve) => {
-    client.Topology({}, { deadline }, (error) => resolve(error));
+    client.Topology({}, { deadline }, (error: grpc.ServiceError | null) => resolve(error));
   });
 }
 
