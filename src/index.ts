@@ -22,3 +22,5 @@ export type { BackoffPolicy } from './policy/backoff.ts';
 export type { Duration } from './policy/durations.ts';
 export { resolveConfig } from './config/index.ts';
 export type { ForagerConfig } from './config/index.ts';
+export { createOnce, memoryStore, postgresStore, redisStore } from './idempotency/index.ts';
+export type { IdempotencyStore } from './idempotency/index.ts';
