@@ -2,6 +2,9 @@
  * Wires the engine together: clock → processing engine with its processors → due-date scheduler → gRPC
  * gateway bound to 127.0.0.1. `startEngine` is what tests (through `forager/testing`) and
  * `forager engine up` (through main.ts) call.
+ *
+ * The gRPC server can be stopped and started again on the same port while the engine keeps running
+ * (`stopGateway` / `startGateway`), as a Zeebe gateway restarts in front of a broker that keeps its state.
  */
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -25,6 +28,13 @@ export interface EngineOptions {
   clock?: Clock;
   /** Port of the REST API (topology, clock); 0 or undefined picks a free one. */
   restPort?: number;
+  /**
+   * Backpressure as a Zeebe broker applies it; off when not given. `maxInFlight`: commands in flight (queued
+   * and not yet processed) past which limited commands get 8 RESOURCE_EXHAUSTED. CompleteJob, FailJob,
+   * CancelProcessInstance and DeployResource are never refused; ActivateJobs is refused only when no job could
+   * be activated; Topology and StreamActivatedJobs never. Can be changed later with `setBackpressure`.
+   */
+  backpressure?: { maxInFlight: number };
 }
 
 export interface RunningEngine {
@@ -44,6 +54,28 @@ export interface RunningEngine {
    * would not rebuild. Empty when all is well; tests assert that after each scenario.
    */
   checkIntegrity(): string[];
+  /**
+   * Turns backpressure on with a limit of `maxInFlight` commands in flight, or off with `undefined`. `0`
+   * refuses every limited command, so a client test can see 8 RESOURCE_EXHAUSTED deterministically.
+   */
+  setBackpressure(maxInFlight: number | undefined): void;
+  /**
+   * Stops the gRPC server and keeps the engine: queued commands are answered first, long polls end empty,
+   * job streams end with 14 UNAVAILABLE, awaited results get 14 UNAVAILABLE, and new connections are refused
+   * (clients see 14 UNAVAILABLE). Jobs pushed on a cut stream that never reached the connection are yielded
+   * back; jobs that were delivered keep their deadline and time out as usual. Time keeps running (timers,
+   * deadlines, backoffs), and the REST API stays up (the clock remains reachable). Resolves once the server is
+   * closed (open calls are cut after 2 s). Does nothing if the gateway is already stopped.
+   */
+  stopGateway(): Promise<void>;
+  /**
+   * Starts the gRPC server again on the same host and port, with the same engine state (deployments,
+   * instances, jobs). Rejects with EngineStartError PORT_IN_USE if another program took the port meanwhile.
+   * Does nothing if the gateway is running.
+   */
+  startGateway(): Promise<void>;
+  /** True while the gRPC server listens (false between `stopGateway` and `startGateway`, and after `stop`). */
+  readonly gatewayRunning: boolean;
   stop(): Promise<void>;
 }
 
@@ -74,31 +106,68 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   if (!LOOPBACK.test(host)) {
     throw new EngineStartError('NOT_LOOPBACK', `forager's engine binds to loopback addresses only, not '${host}'`);
   }
+  const maxInFlight = options.backpressure?.maxInFlight;
+  if (options.backpressure && !(Number.isInteger(maxInFlight) && maxInFlight! >= 0)) {
+    throw new RangeError(`backpressure.maxInFlight must be a whole number of at least 0; got ${maxInFlight}`);
+  }
   const clock = options.clock ?? createClock();
   const log: RecordLog = createMemoryLog();
   const engine = new ProcessingEngine(clock, log);
   registerProcessors(engine);
   const scheduler = new DueDateScheduler(engine, clock);
   let boundPort = 0;
-  const gateway = new Gateway({ engine, clock, prepareResources, host, port: () => boundPort });
+  const gateway = new Gateway({
+    engine,
+    clock,
+    prepareResources,
+    host,
+    port: () => boundPort,
+    ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+  });
+  const service = loadGatewayService();
+  const handlers = gateway.handlers();
 
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': 4 * 1024 * 1024,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 1000,
-  });
-  server.addService(loadGatewayService(), gateway.handlers());
-  const requested = options.port ?? 0;
-  boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${requested}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
-      if (!error) return resolve(port);
-      if (/EADDRINUSE|address already in use|No address added/i.test(error.message)) {
-        reject(new EngineStartError('PORT_IN_USE', `port ${requested} on ${host} is already in use (another engine or program listens there)`));
-      } else {
-        reject(new EngineStartError('BIND_FAILED', `cannot listen on ${host}:${requested}: ${error.message}`));
-      }
+  /** A new gRPC server on `port` (0: a free one); the handlers, and so the engine, are the same each time. */
+  const listen = async (port: number): Promise<{ server: grpc.Server; port: number }> => {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': 4 * 1024 * 1024,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 1000,
     });
-  });
+    server.addService(service, handlers);
+    try {
+      const bound = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) => {
+          if (!error) return resolve(actual);
+          if (/EADDRINUSE|address already in use|No address added/i.test(error.message)) {
+            reject(new EngineStartError('PORT_IN_USE', `port ${port} on ${host} is already in use (another engine or program listens there)`));
+          } else {
+            reject(new EngineStartError('BIND_FAILED', `cannot listen on ${host}:${port}: ${error.message}`));
+          }
+        });
+      });
+      return { server, port: bound };
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
+  };
+  /** Closes a gRPC server: graceful first; calls that do not end by themselves are cut after a grace. */
+  const shutdown = (server: grpc.Server) =>
+    new Promise<void>((resolve) => {
+      const force = clock.afterWall(2000, () => {
+        server.forceShutdown();
+        resolve();
+      });
+      server.tryShutdown(() => {
+        force();
+        resolve();
+      });
+    });
+
+  const first = await listen(options.port ?? 0);
+  let server: grpc.Server | undefined = first.server;
+  boundPort = first.port;
 
   const settle = async () => {
     for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -106,7 +175,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const rest = createRestServer({ clock, host, grpcPort: () => boundPort, gatewayVersion: GATEWAY_VERSION, settle });
   const restPort = await new Promise<number>((resolve, reject) => {
     rest.once('error', (error: NodeJS.ErrnoException) => {
-      server.forceShutdown();
+      first.server.forceShutdown();
       reject(
         error.code === 'EADDRINUSE'
           ? new EngineStartError('PORT_IN_USE', `port ${options.restPort} on ${host} (REST) is already in use`)
@@ -120,6 +189,23 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   });
 
   let stopped: Promise<void> | undefined;
+  // stopGateway, startGateway and stop run one after the other, never interleaved.
+  let gatewayOps: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(op: () => Promise<T>): Promise<T> => {
+    const run = gatewayOps.then(op);
+    gatewayOps = run.catch(() => undefined);
+    return run;
+  };
+  const stopGateway = async (): Promise<void> => {
+    if (!server) return;
+    const closing = server;
+    server = undefined;
+    gateway.close();
+    await shutdown(closing);
+    // Let the cut calls' last events run (jobs that never reached a connection are yielded back then).
+    await settle();
+  };
+
   return {
     address: `${host}:${boundPort}`,
     host,
@@ -132,23 +218,29 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     },
     records: () => log.records(),
     checkIntegrity: () => [...checkIndexes(engine.state), ...checkReplay(engine.state, log.records())],
+    setBackpressure(maxInFlight: number | undefined) {
+      gateway.setBackpressure(maxInFlight);
+    },
+    get gatewayRunning() {
+      return server !== undefined;
+    },
+    stopGateway: () => serialized(stopGateway),
+    startGateway: () =>
+      serialized(async () => {
+        if (stopped) throw new Error('the engine was stopped; start a new one');
+        if (server) return;
+        const next = await listen(boundPort);
+        server = next.server;
+        gateway.open();
+      }),
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
+      stopped ??= serialized(async () => {
         scheduler.stop();
-        gateway.stop();
         rest.close();
         rest.closeAllConnections();
-        // Calls that do not end by themselves (open streams of clients that went quiet) are cut after a grace.
-        const force = clock.afterWall(2000, () => {
-          server.forceShutdown();
-          clock.dispose();
-          resolve();
-        });
-        server.tryShutdown(() => {
-          force();
-          clock.dispose();
-          resolve();
-        });
+        // Open streams of clients that went quiet are cut after a grace.
+        await stopGateway();
+        clock.dispose();
       });
       return stopped;
     },

@@ -3,6 +3,16 @@
  * installed `@camunda8/sdk`. Each call is checked, turned into one command, and answered from the command's
  * result. Long polls and job streams live here, at the edge: they park until a commit makes jobs of their
  * type activatable.
+ *
+ * Backpressure (off by default) works as in a Zeebe broker: commands wait in a queue that is drained in
+ * batches on the event loop, so the queue's length is the number of commands in flight; past the limit a
+ * command gets 8 RESOURCE_EXHAUSTED, except CompleteJob, FailJob, CancelProcessInstance and DeployResource,
+ * which are always taken (zeebe-semantics.md §10). With the limit off and nothing queued, a command is
+ * processed at once, with no extra turn of the event loop.
+ *
+ * The gateway can be closed and opened again around a restart of the gRPC server (the engine and its state
+ * stay): closing answers what is queued, ends long polls empty, ends job streams with 14 UNAVAILABLE and
+ * yields back every pushed job that had not reached the connection.
  */
 import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -14,7 +24,15 @@ import type { ActivateValue, ActivatedJob } from '../processing/jobs.ts';
 import { TENANT, type PreparedResource } from '../processing/processors.ts';
 import type { Command, EngineRecord } from '../state/records.ts';
 import type { Cancel, Clock } from '../time/clock.ts';
-import { GatewayError, invalidArgument, rejectionError, toServiceError } from './errors.ts';
+import {
+  GatewayError,
+  activationOverloaded,
+  invalidArgument,
+  overloaded,
+  rejectionError,
+  toServiceError,
+  unavailable,
+} from './errors.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader messages are untyped objects */
 type Msg = any;
@@ -22,6 +40,8 @@ type Msg = any;
 export const GATEWAY_VERSION = '8.8.0';
 const DEFAULT_LONG_POLL_MS = 10_000;
 const DEFAULT_AWAIT_RESULT_MS = 15_000;
+/** Queued commands processed per turn of the event loop before I/O gets its turn again. */
+const DRAIN_BATCH = 64;
 
 export function loadGatewayService(): grpc.ServiceDefinition {
   const require = createRequire(import.meta.url);
@@ -55,6 +75,8 @@ interface JobStream {
   /** False while the client's flow-control window is full. */
   ready: boolean;
   closed: boolean;
+  /** Pushed jobs not yet handed to the connection (job key → the deadline they were activated with). */
+  inTransit: Map<string, number>;
 }
 
 interface ResultWaiter {
@@ -69,7 +91,12 @@ export interface GatewayOptions {
   prepareResources(resources: { name: string; content: Buffer }[]): Promise<PreparedResource[]>;
   host: string;
   port: () => number;
+  /** Commands in flight before limited ones get RESOURCE_EXHAUSTED; undefined: no limit. */
+  maxInFlight?: number;
 }
+
+/** A unit of work behind one request: processes its command(s) and answers the call itself. */
+type Work = () => void;
 
 export class Gateway {
   readonly #engine: ProcessingEngine;
@@ -80,37 +107,124 @@ export class Gateway {
   readonly #waiters = new Map<string, ResultWaiter>();
   #streamIds = 0;
   #stopped = false;
+  #maxInFlight: number | undefined;
+  /** Commands admitted and not yet processed: the commands in flight. */
+  #queue: Work[] = [];
+  #queueHead = 0;
+  #drainScheduled = false;
 
   constructor(options: GatewayOptions) {
     this.#engine = options.engine;
     this.#clock = options.clock;
     this.#options = options;
+    this.setBackpressure(options.maxInFlight);
     this.#engine.onCommit((records) => this.#afterCommit(records));
   }
 
-  /** Ends every open call: parked polls complete empty, streams end, result waiters get UNAVAILABLE. */
-  stop(): void {
+  /**
+   * Sets the limit of commands in flight: past it, limited commands get 8 RESOURCE_EXHAUSTED. 0 refuses
+   * every limited command; undefined turns backpressure off.
+   */
+  setBackpressure(maxInFlight: number | undefined): void {
+    if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 0)) {
+      throw new RangeError(`maxInFlight must be a whole number of at least 0, or undefined to turn backpressure off; got ${maxInFlight}`);
+    }
+    this.#maxInFlight = maxInFlight;
+  }
+
+  /** Commands admitted and waiting to be processed. */
+  get inFlight(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /**
+   * Closes the gateway: answers every queued command (they were admitted), ends parked polls empty, ends job
+   * streams with 14 UNAVAILABLE (jobs still in transit on them are yielded back once the call is gone), and
+   * answers result waiters with 14 UNAVAILABLE. Calls that arrive while closed get 14 UNAVAILABLE.
+   */
+  close(): void {
+    this.#drain(Infinity);
     this.#stopped = true;
-    for (const polls of this.#polls.values()) for (const poll of polls) this.#endPoll(poll);
+    for (const polls of this.#polls.values()) for (const poll of [...polls]) this.#endPoll(poll);
     this.#polls.clear();
     for (const streams of this.#streams.values()) {
       for (const s of streams) {
         s.closed = true;
-        s.call.end();
+        if (!s.call.cancelled && !s.call.destroyed) failStream(s.call, unavailable());
       }
     }
     this.#streams.clear();
     for (const waiter of this.#waiters.values()) {
       waiter.cancelTimer();
-      waiter.callback({ code: grpc.status.UNAVAILABLE, details: 'the engine is shutting down' });
+      waiter.callback(toServiceError(unavailable()) as grpc.ServiceError);
     }
     this.#waiters.clear();
   }
 
+  /** Opens the gateway again after `close()` (a new gRPC server serves the same handlers). */
+  open(): void {
+    this.#stopped = false;
+  }
+
+  /* ---------- admission: the command queue and its limit ---------- */
+
+  /**
+   * Admits one request's work: runs it at once when backpressure is off and nothing is queued, else queues
+   * it for the next drain. Returns false when the limiter refused it (only `limited` work can be refused).
+   */
+  #admit(limited: boolean, work: Work): boolean {
+    if (this.#stopped) throw unavailable();
+    const max = this.#maxInFlight;
+    const inFlight = this.inFlight;
+    if (max === undefined && inFlight === 0) {
+      work();
+      return true;
+    }
+    if (limited && max !== undefined && inFlight >= max) return false;
+    this.#queue.push(work);
+    this.#scheduleDrain();
+    return true;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.#drain(DRAIN_BATCH);
+    });
+  }
+
+  /** Processes up to `max` queued commands in arrival order; schedules the next batch if more wait. */
+  #drain(max: number): void {
+    let done = 0;
+    while (this.#queueHead < this.#queue.length && done < max) {
+      const work = this.#queue[this.#queueHead]!;
+      this.#queue[this.#queueHead++] = undefined as unknown as Work;
+      done++;
+      try {
+        work();
+      } catch {
+        // Work answers its own call; a failure here must not stop the queue.
+      }
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else {
+      if (this.#queueHead > 1024) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#scheduleDrain();
+    }
+  }
+
   /** The handlers for `grpc.Server.addService`. */
   handlers(): grpc.UntypedServiceImplementation {
-    const unary =
-      (fn: (request: Msg) => Msg | Promise<Msg>) =>
+    // A request that is not a command (Topology): answered at once, never limited.
+    const direct =
+      (fn: (request: Msg) => Msg) =>
       (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
         Promise.resolve()
           .then(() => fn(call.request))
@@ -119,6 +233,31 @@ export class Gateway {
             (error) => callback(toServiceError(error) as grpc.ServiceError),
           );
       };
+    // A command: `prepare` checks the request (a bad one is answered before backpressure, as Zeebe's gateway
+    // does) and returns what processes it; that goes through admission. `limited`: backpressure may refuse it.
+    const unary =
+      (limited: boolean, prepare: (request: Msg) => (() => Msg) | Promise<() => Msg>) =>
+      (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) => {
+        const fail = (error: unknown) => callback(toServiceError(error) as grpc.ServiceError);
+        Promise.resolve()
+          .then(() => prepare(call.request))
+          .then((process) => {
+            const admitted = this.#admit(limited, () => {
+              let response: Msg;
+              try {
+                response = process();
+              } catch (error) {
+                fail(error);
+                return;
+              }
+              callback(null, response);
+            });
+            if (!admitted) fail(overloaded());
+          })
+          .catch(fail);
+      };
+    const LIMITED = true;
+    const ALWAYS = false;
     const unimplemented = (name: string) => (_call: unknown, callback: grpc.sendUnaryData<Msg>) =>
       callback({
         code: grpc.status.UNIMPLEMENTED,
@@ -126,33 +265,36 @@ export class Gateway {
       });
 
     return {
-      Topology: unary(() => this.#topology()),
-      DeployResource: unary((r) => this.#deploy(r.resources, r.tenantId)),
-      DeployProcess: unary(async (r) => {
-        const response = await this.#deploy(
-          (r.processes as Msg[]).map((p) => ({ name: p.name, content: p.definition })),
+      Topology: direct(() => this.#topology()),
+      DeployResource: unary(ALWAYS, (r) => this.#deploy(r.resources, r.tenantId)),
+      DeployProcess: unary(ALWAYS, async (r) => {
+        const deploy = await this.#deploy(
+          ((r.processes ?? []) as Msg[]).map((p) => ({ name: p.name, content: p.definition })),
           '',
         );
-        return { key: response.key, processes: response.deployments.map((d: Msg) => d.process) };
+        return () => {
+          const response = deploy();
+          return { key: response.key, processes: response.deployments.map((d: Msg) => d.process) };
+        };
       }),
-      CreateProcessInstance: unary((r) => this.#command('CREATE', this.#creation(r))),
+      CreateProcessInstance: unary(LIMITED, (r) => this.#prepared('CREATE', this.#creation(r))),
       CreateProcessInstanceWithResult: (call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>) =>
         this.#createWithResult(call, callback),
-      CancelProcessInstance: unary((r) =>
-        this.#command('CANCEL', { valueType: 'PROCESS_INSTANCE', intent: 'CANCEL', key: r.processInstanceKey, value: {} }),
+      CancelProcessInstance: unary(ALWAYS, (r) =>
+        this.#prepared('CANCEL', { valueType: 'PROCESS_INSTANCE', intent: 'CANCEL', key: r.processInstanceKey, value: {} }),
       ),
       ActivateJobs: (call: grpc.ServerWritableStream<Msg, Msg>) => this.#activateJobs(call),
       StreamActivatedJobs: (call: grpc.ServerWritableStream<Msg, Msg>) => this.#streamJobs(call),
-      CompleteJob: unary((r) =>
-        this.#command('COMPLETE', {
+      CompleteJob: unary(ALWAYS, (r) =>
+        this.#prepared('COMPLETE', {
           valueType: 'JOB',
           intent: 'COMPLETE',
           key: r.jobKey,
           value: { variables: parseDocument(r.variables, 'variables') },
         }),
       ),
-      FailJob: unary((r) =>
-        this.#command('FAIL', {
+      FailJob: unary(ALWAYS, (r) =>
+        this.#prepared('FAIL', {
           valueType: 'JOB',
           intent: 'FAIL',
           key: r.jobKey,
@@ -164,39 +306,39 @@ export class Gateway {
           },
         }),
       ),
-      ThrowError: unary((r) => {
-        return this.#command('THROW_ERROR', {
+      ThrowError: unary(LIMITED, (r) => {
+        return this.#prepared('THROW_ERROR', {
           valueType: 'JOB',
           intent: 'THROW_ERROR',
           key: r.jobKey,
           value: { errorCode: r.errorCode, errorMessage: r.errorMessage, variables: parseDocument(r.variables, 'variables') },
         });
       }),
-      UpdateJobRetries: unary((r) =>
-        this.#command('UPDATE_RETRIES', { valueType: 'JOB', intent: 'UPDATE_RETRIES', key: r.jobKey, value: { retries: r.retries } }),
+      UpdateJobRetries: unary(LIMITED, (r) =>
+        this.#prepared('UPDATE_RETRIES', { valueType: 'JOB', intent: 'UPDATE_RETRIES', key: r.jobKey, value: { retries: r.retries } }),
       ),
-      UpdateJobTimeout: unary((r) =>
-        this.#command('UPDATE_TIMEOUT', {
+      UpdateJobTimeout: unary(LIMITED, (r) =>
+        this.#prepared('UPDATE_TIMEOUT', {
           valueType: 'JOB',
           intent: 'UPDATE_TIMEOUT',
           key: r.jobKey,
           value: { timeout: Number(r.timeout) },
         }),
       ),
-      ResolveIncident: unary((r) =>
-        this.#command('RESOLVE', { valueType: 'INCIDENT', intent: 'RESOLVE', key: r.incidentKey, value: {} }),
+      ResolveIncident: unary(LIMITED, (r) =>
+        this.#prepared('RESOLVE', { valueType: 'INCIDENT', intent: 'RESOLVE', key: r.incidentKey, value: {} }),
       ),
-      SetVariables: unary((r) =>
-        this.#command('UPDATE', {
+      SetVariables: unary(LIMITED, (r) =>
+        this.#prepared('UPDATE', {
           valueType: 'VARIABLE_DOCUMENT',
           intent: 'UPDATE',
           value: { scopeKey: r.elementInstanceKey, variables: parseDocument(r.variables, 'variables'), local: r.local },
         }),
       ),
-      PublishMessage: unary((r) => {
+      PublishMessage: unary(LIMITED, (r) => {
         checkTenant(r.tenantId);
         if (!r.name) throw invalidArgument("Expected to publish a message with a non-empty 'name', but it was empty");
-        return this.#command('PUBLISH', {
+        return this.#prepared('PUBLISH', {
           valueType: 'MESSAGE',
           intent: 'PUBLISH',
           value: {
@@ -208,10 +350,10 @@ export class Gateway {
           },
         });
       }),
-      BroadcastSignal: unary((r) => {
+      BroadcastSignal: unary(LIMITED, (r) => {
         checkTenant(r.tenantId);
         if (!r.signalName) throw invalidArgument("Expected to broadcast a signal with a non-empty 'signalName', but it was empty");
-        return this.#command('BROADCAST', {
+        return this.#prepared('BROADCAST', {
           valueType: 'SIGNAL',
           intent: 'BROADCAST',
           value: { signalName: r.signalName, variables: parseDocument(r.variables, 'variables') },
@@ -232,6 +374,11 @@ export class Gateway {
     return result.response ?? {};
   }
 
+  /** A checked command, to be processed once admitted. */
+  #prepared(intent: string, command: Command): () => Msg {
+    return () => this.#command(intent, command);
+  }
+
   #topology(): Msg {
     return {
       brokers: [
@@ -250,13 +397,13 @@ export class Gateway {
     };
   }
 
-  async #deploy(resources: { name: string; content: Buffer }[], tenantId: string): Promise<Msg> {
+  async #deploy(resources: { name: string; content: Buffer }[], tenantId: string): Promise<() => Msg> {
     checkTenant(tenantId);
     if (!resources || resources.length === 0) {
       throw invalidArgument('Expected to deploy at least one resource, but none given');
     }
     const prepared = await this.#options.prepareResources(resources);
-    return this.#command('CREATE', { valueType: 'DEPLOYMENT', intent: 'CREATE', value: { resources: prepared } });
+    return this.#prepared('CREATE', { valueType: 'DEPLOYMENT', intent: 'CREATE', value: { resources: prepared } });
   }
 
   #creation(r: Msg, extra: Record<string, unknown> = {}): Command {
@@ -276,12 +423,22 @@ export class Gateway {
   }
 
   #createWithResult(call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>): void {
-    let created: Msg;
-    let records: EngineRecord[];
     try {
       const r = call.request;
       if (!r.request) throw invalidArgument("Expected a 'request' to create a process instance, but none given");
       const command = this.#creation(r.request, { awaitResult: true, fetchVariables: r.fetchVariables ?? [] });
+      // Processing and registering the result waiter happen in one go, so that no commit in between can
+      // complete the instance unseen.
+      if (!this.#admit(true, () => this.#createAndAwait(call, callback, command))) throw overloaded();
+    } catch (error) {
+      callback(toServiceError(error) as grpc.ServiceError);
+    }
+  }
+
+  #createAndAwait(call: grpc.ServerUnaryCall<Msg, Msg>, callback: grpc.sendUnaryData<Msg>, command: Command): void {
+    let created: Msg;
+    let records: EngineRecord[];
+    try {
       const result = this.#engine.process(command);
       if (result.rejection) throw rejectionError('CREATE_WITH_AWAITING_RESULT', result.rejection);
       created = result.response;
@@ -336,12 +493,20 @@ export class Gateway {
 
   #activateJobs(call: grpc.ServerWritableStream<Msg, Msg>): void {
     let request: ActivateValue;
+    let admitted: boolean;
     try {
       request = this.#activationRequest(call.request, call.request.maxJobsToActivate);
+      admitted = this.#admit(true, () => this.#activateOrPark(call, request));
     } catch (error) {
       failStream(call, error);
       return;
     }
+    // Refused by the limiter: as in Zeebe (A5), 8 only when no job could be activated; no long polling.
+    if (!admitted && !this.#tryActivate(call, request)) failStream(call, activationOverloaded(request.type));
+  }
+
+  #activateOrPark(call: grpc.ServerWritableStream<Msg, Msg>, request: ActivateValue): void {
+    if (call.cancelled || call.destroyed) return;
     if (this.#tryActivate(call, request)) return;
     const requestTimeout = Number(call.request.requestTimeout);
     if (requestTimeout < 0 || this.#stopped) {
@@ -373,9 +538,32 @@ export class Gateway {
       for (const job of jobs) this.#engine.process({ valueType: 'JOB', intent: 'YIELD', key: job.key, value: {} });
       return true;
     }
-    call.write({ jobs });
+    // Jobs that never reach the connection (the call is cut first) are given back too.
+    const inTransit = new Map(jobs.map((job) => [job.key, this.#engine.state.jobs.get(job.key)?.deadline ?? -1]));
+    call.once('cancelled', () => this.#yieldLater(inTransit));
+    call.write({ jobs }, (error?: Error | null) => {
+      if (!error) inTransit.clear();
+    });
     call.end();
     return true;
+  }
+
+  /**
+   * Gives jobs that were activated for a call but never handed to its connection back (YIELD, retries
+   * unchanged), unless they moved on meanwhile (completed, timed out, activated again).
+   */
+  #yieldLater(jobs: Map<string, number>): void {
+    if (jobs.size === 0) return;
+    const entries = [...jobs];
+    jobs.clear();
+    setImmediate(() => {
+      for (const [key, deadline] of entries) {
+        const job = this.#engine.state.jobs.get(key);
+        if (job?.state === 'ACTIVATED' && job.deadline === deadline) {
+          this.#engine.process({ valueType: 'JOB', intent: 'YIELD', key, value: {} });
+        }
+      }
+    });
   }
 
   #endPoll(poll: ParkedPoll): void {
@@ -395,6 +583,7 @@ export class Gateway {
     let request: ActivateValue;
     try {
       request = this.#activationRequest(call.request, 1);
+      if (this.#stopped) throw unavailable();
     } catch (error) {
       failStream(call, error);
       return;
@@ -408,6 +597,7 @@ export class Gateway {
       call,
       ready: true,
       closed: false,
+      inTransit: new Map(),
     };
     const list = this.#streams.get(stream.type) ?? [];
     list.push(stream);
@@ -421,8 +611,13 @@ export class Gateway {
       if (i >= 0) current.splice(i, 1);
       if (current.length === 0) this.#streams.delete(stream.type);
     };
-    call.on('cancelled', remove);
-    call.on('close', remove);
+    // Cut before they reached the connection: the jobs in transit go back (S5).
+    const cut = () => {
+      remove();
+      this.#yieldLater(stream.inTransit);
+    };
+    call.on('cancelled', cut);
+    call.on('close', cut);
     call.on('error', remove);
     call.on('drain', () => {
       stream.ready = true;
@@ -500,7 +695,11 @@ export class Gateway {
         this.#engine.process({ valueType: 'JOB', intent: 'YIELD', key: jobKey, value: {} });
         continue;
       }
-      stream.ready = stream.call.write(job);
+      const deadline = this.#engine.state.jobs.get(jobKey)?.deadline ?? -1;
+      stream.inTransit.set(jobKey, deadline);
+      stream.ready = stream.call.write(job, (error?: Error | null) => {
+        if (!error && stream.inTransit.get(jobKey) === deadline) stream.inTransit.delete(jobKey);
+      });
       return true;
     }
     return false;
