@@ -120,8 +120,8 @@ export class JobWorker {
     while (!this.#stopping) {
       const longPoll = mode === 'poll';
       const counters = this.#counters();
-      // Long polls wait for a batch of free slots; a backfill poll takes whatever is free.
-      if (longPoll ? !shouldPoll(counters) : jobsToRequest(counters) === 0) {
+      // Polls (long polls and backfills alike) wait for a batch of free slots, not one request per slot.
+      if (!shouldPoll(counters)) {
         await this.#waitForChange(60_000);
         continue;
       }
