@@ -20,7 +20,7 @@ export type { ActivationMode } from './job-worker.ts';
 export interface RunWorkersOptions {
   /** The broker to work for (`resolveConfig(process.env)`). */
   readonly config: ForagerConfig;
-  /** 'stream' (default): jobs pushed as they appear, with a backfill poll; 'poll': long polling only. */
+  /** 'stream' (default): jobs pushed as they appear, with long polling alongside; 'poll': long polling only. */
   readonly mode?: ActivationMode;
   /** Middleware for every worker, outermost first. */
   readonly middleware?: readonly Middleware[];
@@ -29,10 +29,8 @@ export interface RunWorkersOptions {
   readonly logger?: Logger;
   /** The worker name the broker shows; default `forager-<hostname>-<pid>`. */
   readonly workerName?: string;
-  /** Long-poll wait in poll mode. Default 20 s. */
+  /** How long a long poll waits for jobs. Default 20 s. */
   readonly pollRequestTimeoutMs?: number;
-  /** How often stream mode polls for jobs the stream did not bring. Default 10 s. */
-  readonly backfillIntervalMs?: number;
   /** The random source for jitter (tests pin it). */
   readonly random?: () => number;
 }
@@ -84,7 +82,6 @@ export function runWorkers(definitions: readonly WorkerDefinition[], options: Ru
         middleware: options.middleware ?? [],
         once,
         pollRequestTimeoutMs: options.pollRequestTimeoutMs ?? 20_000,
-        backfillIntervalMs: options.backfillIntervalMs ?? 10_000,
         random: options.random ?? Math.random,
       }),
   );

@@ -1,7 +1,8 @@
 /**
- * One job type's loop: jobs come in by stream (pushed as they become activatable) and by poll (long polling
- * in poll mode; a backfill poll in stream mode for jobs created before the stream opened or while it was
- * down). A slot per job, never more jobs activated than free slots ask for; the stream pauses when full.
+ * One job type's loop: jobs come in by stream (pushed as they become activatable) and by long polling, which
+ * runs alongside the stream as the Java client's does: the broker pushes to streams first, so the polls get
+ * what the stream could not take (jobs created before it opened, while it was down or while it was full).
+ * A slot per job, never more jobs asked for than free slots; the stream pauses when full.
  * Every broker error backs off with jitter and the loop goes on. Each job's outcome becomes exactly one
  * command, retried on transient errors; NOT_FOUND means the job was lost to this worker.
  *
@@ -32,10 +33,8 @@ export interface JobWorkerOptions {
   /** Middleware for every worker, outermost first; the definition's own run inside it. */
   readonly middleware: readonly Middleware[];
   readonly once: <T>(key: string, effect: () => Promise<T> | T) => Promise<T>;
-  /** How long a long poll waits for jobs (poll mode). */
+  /** How long a long poll waits for jobs. */
   readonly pollRequestTimeoutMs: number;
-  /** How often stream mode polls for jobs the stream did not bring. */
-  readonly backfillIntervalMs: number;
   readonly random: () => number;
 }
 
@@ -67,7 +66,6 @@ export class JobWorker {
   #stopping = false;
   #stream: JobStream | undefined;
   #streamPaused = false;
-  #backfillAt = 0;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
@@ -115,25 +113,16 @@ export class JobWorker {
   }
 
   async #pollLoop(): Promise<void> {
-    const { definition, mode } = this.#o;
+    const { definition } = this.#o;
     let failures = 0;
     while (!this.#stopping) {
-      const longPoll = mode === 'poll';
       const counters = this.#counters();
-      // Polls (long polls and backfills alike) wait for a batch of free slots, not one request per slot.
+      // Polls wait for a batch of free slots, not one request per freed slot.
       if (!shouldPoll(counters)) {
         await this.#waitForChange(60_000);
         continue;
       }
       const free = jobsToRequest(counters);
-      if (!longPoll) {
-        const wait = this.#backfillAt - Date.now();
-        if (wait > 0) {
-          await this.#waitForChange(wait);
-          continue;
-        }
-        this.#backfillAt = Date.now() + this.#o.backfillIntervalMs;
-      }
       this.#requested = free;
       try {
         const jobs = await this.#o.client.activate(
@@ -143,15 +132,13 @@ export class JobWorker {
             timeoutMs: definition.timeoutMs,
             maxJobs: free,
             fetchVariables: definition.fetchVariables,
-            requestTimeoutMs: longPoll ? this.#o.pollRequestTimeoutMs : -1,
+            requestTimeoutMs: this.#o.pollRequestTimeoutMs,
           },
           this.#pollAbort.signal,
         );
         this.#requested = 0;
         if (failures > 0) this.#o.log.info({ jobType: this.type }, 'polling works again');
         failures = 0;
-        // A full batch means more may be waiting (a backlog from before the stream): ask again as slots free.
-        if (!longPoll && jobs.length >= free) this.#backfillAt = 0;
         for (const job of jobs) this.#accept(job, 'poll');
       } catch (error) {
         this.#requested = 0;
@@ -196,15 +183,11 @@ export class JobWorker {
             if (failures === 1 || failures % 20 === 0) {
               this.#o.log.warn({ jobType: this.type, err: error, reopenInMs }, 'the job stream closed; reopening');
             }
-            // Jobs that became activatable while the stream was down are fetched by a backfill poll.
-            this.#backfillAt = 0;
             setTimeout(open, reopenInMs);
           },
         },
       );
       this.#o.events.emit('stream:opened', { type: this.type });
-      // Jobs created before this stream opened are not pushed to it: poll for them now.
-      this.#backfillAt = 0;
       this.#notify();
     };
     open();
@@ -237,8 +220,6 @@ export class JobWorker {
     if (this.#streamPaused && this.#stream) {
       this.#streamPaused = false;
       this.#stream.resume();
-      // While paused the broker could not push: look for what piled up.
-      this.#backfillAt = 0;
     }
     this.#notify();
   }

@@ -111,7 +111,7 @@ test('streaming and polling both deliver, and a stream gets jobs created before 
       assert.ok(done(), `${mode}: all instances completed`);
       if (mode === 'stream') {
         assert.ok(via.includes('stream'), 'the stream delivered the new jobs');
-        assert.ok(via.includes('poll'), 'the backfill poll delivered the jobs created before the stream');
+        assert.ok(via.includes('poll'), 'the long poll alongside delivered the jobs created before the stream');
       } else {
         assert.deepEqual([...new Set(via)], ['poll']);
       }
