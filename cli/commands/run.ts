@@ -31,7 +31,12 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
     .command('run')
     .description('run the workers in a directory until interrupted')
     .option('--dir <dir>', 'directory of worker files', 'workers')
-    .action(async (opts: { dir: string }) => {
+    .option('--mode <mode>', "how jobs arrive: 'stream' (pushed, with long polling alongside) or 'poll'", 'stream')
+    .action(async (opts: { dir: string; mode: string }) => {
+      if (opts.mode !== 'stream' && opts.mode !== 'poll') {
+        throw new CliError(`--mode must be 'stream' or 'poll', not '${opts.mode}'`, EXIT.BAD_INPUT);
+      }
+      const mode: 'stream' | 'poll' = opts.mode;
       const dir = resolve(io.cwd, opts.dir);
       const workers = await loadWorkers(dir, io.cwd);
       if (workers.length === 0) throw new CliError(`no workers in ${opts.dir}: add a file that default-exports defineWorker({ type, handler })`, EXIT.BAD_INPUT);
@@ -39,7 +44,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       const log = pino({ name: 'forager', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
       const running = runWorkers(
         workers.map((w) => w.definition),
-        { config, logger: log },
+        { config, logger: log, mode },
       );
       log.info({ address: `${transport.address.host}:${transport.address.port}`, jobTypes: running.types }, 'workers running');
       const signal = await nextSignal();
