@@ -41,6 +41,10 @@ export type Auth =
       readonly oauthUrl: string;
       readonly audience: string | undefined;
       readonly scope: string | undefined;
+      /** Where the SDK caches tokens on disk (CAMUNDA_TOKEN_CACHE_DIR; default ~/.camunda). */
+      readonly tokenCacheDir: string | undefined;
+      /** False when CAMUNDA_TOKEN_DISK_CACHE_DISABLE=true: tokens are cached in memory only. */
+      readonly diskCache: boolean;
     }
   | { readonly strategy: 'BEARER'; readonly token: string }
   | { readonly strategy: 'BASIC'; readonly username: string; readonly password: string }
@@ -164,6 +168,8 @@ const envSchema = z.object({
   CAMUNDA_OAUTH_URL: z.string().optional(),
   CAMUNDA_OAUTH_TOKEN: z.string().optional(),
   CAMUNDA_TOKEN_SCOPE: z.string().optional(),
+  CAMUNDA_TOKEN_CACHE_DIR: z.string().optional(),
+  CAMUNDA_TOKEN_DISK_CACHE_DISABLE: z.string().optional(),
   CAMUNDA_OAUTH_DISABLED: z.string().optional(),
   CAMUNDA_AUTH_STRATEGY: z.string().optional(),
   CAMUNDA_BASIC_AUTH_USERNAME: z.string().optional(),
@@ -275,6 +281,11 @@ function resolveAuth(vars: EnvVars): Auth {
         oauthUrl: oauthUrl.trim(),
         audience: vars.CAMUNDA_ZEEBE_OAUTH_AUDIENCE ?? vars.ZEEBE_TOKEN_AUDIENCE,
         scope: vars.CAMUNDA_TOKEN_SCOPE,
+        tokenCacheDir: vars.CAMUNDA_TOKEN_CACHE_DIR,
+        diskCache:
+          vars.CAMUNDA_TOKEN_DISK_CACHE_DISABLE === undefined
+            ? true
+            : !take('CAMUNDA_TOKEN_DISK_CACHE_DISABLE', vars.CAMUNDA_TOKEN_DISK_CACHE_DISABLE, parseBoolean(vars.CAMUNDA_TOKEN_DISK_CACHE_DISABLE)),
       };
     }
     case 'BEARER':
@@ -322,6 +333,8 @@ function buildSdkConfig(config: Omit<ForagerConfig, 'sdkConfig'>): SdkConfig {
       sdk.CAMUNDA_OAUTH_URL = auth.oauthUrl;
       if (auth.audience !== undefined) sdk.ZEEBE_TOKEN_AUDIENCE = auth.audience;
       if (auth.scope !== undefined) sdk.CAMUNDA_TOKEN_SCOPE = auth.scope;
+      if (auth.tokenCacheDir !== undefined) sdk.CAMUNDA_TOKEN_CACHE_DIR = auth.tokenCacheDir;
+      sdk.CAMUNDA_TOKEN_DISK_CACHE_DISABLE = !auth.diskCache;
       break;
     case 'BEARER':
       sdk.CAMUNDA_OAUTH_TOKEN = auth.token;

@@ -119,6 +119,8 @@ describe('resolveConfig: auth', () => {
       oauthUrl: 'https://login.cloud.camunda.io/oauth/token',
       audience: 'zeebe.camunda.io',
       scope: undefined,
+      tokenCacheDir: undefined,
+      diskCache: true,
     });
     assert.equal(config.sdkConfig.CAMUNDA_AUTH_STRATEGY, 'OAUTH');
     assert.equal(config.sdkConfig.ZEEBE_CLIENT_SECRET, 'secret');

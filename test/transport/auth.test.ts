@@ -36,8 +36,10 @@ test('OAuth client credentials: the token from the endpoint goes into the author
       ZEEBE_CLIENT_SECRET: 'not-a-real-secret',
       CAMUNDA_OAUTH_URL: `http://127.0.0.1:${port}/oauth/token`,
       ZEEBE_TOKEN_AUDIENCE: 'zeebe.camunda.io',
+      CAMUNDA_TOKEN_DISK_CACHE_DISABLE: 'true', // a token cached on disk by an earlier run must not answer
     });
     assert.equal(config.auth.strategy, 'OAUTH');
+    assert.equal(config.auth.strategy === 'OAUTH' && config.auth.diskCache, false);
     const headers = plainTextAuth(config, config.address!);
     assert.ok(headers, 'a plain-text channel with auth adds the headers per call');
     const metadata = await headers();
