@@ -133,6 +133,9 @@ test('graceful stop under load: running handlers finish, nothing completed is lo
     const handled = new Set<number>();
     const worker = defineWorker({
       type: 'life-load',
+      // A job pushed or handed out in the instant the first worker cancels its stream and poll is activated
+      // but never seen; like any job of a worker that went away, it comes back at its deadline.
+      timeout: '2s',
       maxJobsActive: 16,
       handler: async ({ i }) => {
         await sleep(20 + (Number(i) % 5) * 10);
