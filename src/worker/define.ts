@@ -6,29 +6,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { exponential, type BackoffPolicy } from '../policy/backoff.ts';
 import { toMs, type Duration } from '../policy/durations.ts';
+import type { ActivatedJob } from '../transport/index.ts';
 
 /** Output variables a handler returns; returning nothing completes the job without variables. */
 export type JobOutput = Readonly<Record<string, unknown>> | void | undefined;
 
-/** The job a handler works on, as the broker activated it. */
-export interface Job {
-  readonly key: string;
-  readonly type: string;
-  readonly processInstanceKey: string;
-  readonly bpmnProcessId: string;
-  readonly processDefinitionVersion: number;
-  readonly processDefinitionKey: string;
-  readonly elementId: string;
-  readonly elementInstanceKey: string;
-  /** Retries left, as the broker counts them. */
-  readonly retries: number;
-  /** Epoch ms after which the broker may give the job to another worker. */
-  readonly deadline: number;
+/** The job a handler works on, as the broker activated it (its variables come parsed, separately). */
+export type Job = Omit<ActivatedJob, 'variables' | 'customHeaders'> & {
   /** `zeebe:taskHeaders` of the task. */
   readonly customHeaders: Readonly<Record<string, string>>;
-  readonly worker: string;
-  readonly tenantId: string;
-}
+};
 
 /** What a handler gets besides its variables. */
 export interface JobContext {

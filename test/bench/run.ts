@@ -47,6 +47,7 @@ import {
   epochMs,
   instanceVariables,
   isPeer,
+  PEERS,
   procCpuMs,
   procRssMb,
   processXml,
@@ -104,19 +105,7 @@ interface CaseDef {
   readonly typesPerProcess: number;
 }
 
-const SINGLE: readonly Peer[] = [
-  'raw-poll',
-  'raw-stream',
-  'sdk',
-  'sdk-tuned',
-  'sdk-stream',
-  'zeebe-node',
-  'zeebe-node-tuned',
-  'forager-stream',
-  'forager-poll',
-  'forager-stream-tuned',
-  'forager-poll-tuned',
-];
+const SINGLE: readonly Peer[] = PEERS;
 
 function caseDef(name: string): CaseDef {
   const fan = /^fanout(1|50)-(.+)$/.exec(name);
