@@ -81,7 +81,7 @@ export class JobWorker {
 
   start(): void {
     if (this.#loop) return;
-    if (this.#o.mode === 'stream') this.#openStream(0);
+    if (this.#o.mode === 'stream') this.#openStream();
     this.#loop = this.#pollLoop();
   }
 
@@ -154,12 +154,8 @@ export class JobWorker {
     }
   }
 
-  #openStream(delayMs: number): void {
-    if (this.#stopping) return;
-    if (delayMs > 0) {
-      setTimeout(() => this.#openStream(0), delayMs);
-      return;
-    }
+  /** Opens the job stream, and opens it again (after a backoff) whenever it ends until the worker stops. */
+  #openStream(): void {
     const { definition } = this.#o;
     let failures = 0;
     const open = () => {
