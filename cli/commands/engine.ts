@@ -19,7 +19,7 @@ import type { CliIo } from '../lib/io.ts';
 
 const ENGINE_MAIN = fileURLToPath(new URL('../../src/engine/main.ts', import.meta.url));
 const REPO_ROOT = dirname(dirname(dirname(ENGINE_MAIN)));
-const READY_LINE = /forager engine listening on (\S+):(\d+)/;
+const READY_LINE = /forager engine listening on (\S+):(\d+) \(REST (http:\/\/\S+?),/;
 const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 const HOST = '127.0.0.1';
@@ -29,6 +29,8 @@ export interface EngineRecord {
   readonly pid: number;
   readonly port: number;
   readonly address: string;
+  /** `http://host:port` of the engine's REST API (absent in records of older engines). */
+  readonly restAddress?: string;
   readonly startedAt: string;
   readonly logFile: string;
 }
@@ -73,9 +75,10 @@ function isEngineAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function printAddress(io: CliIo, address: string) {
+function printAddress(io: CliIo, address: string, restAddress: string | undefined) {
   io.out(`ZEEBE_ADDRESS=${address}`);
   io.out(`ZEEBE_GRPC_ADDRESS=grpc://${address}`);
+  if (restAddress) io.out(`ZEEBE_REST_ADDRESS=${restAddress}`);
 }
 
 function tail(text: string, lines = 20): string {
@@ -117,7 +120,7 @@ async function up(io: CliIo, options: { port?: number }): Promise<number> {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}); run \`forager engine down\` before starting one on port ${options.port}`, EXIT.RUNTIME);
       }
       io.err(`forager: reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
-      printAddress(io, existing.address);
+      printAddress(io, existing.address, existing.restAddress);
       return EXIT.OK;
     }
     await rm(paths.record, { force: true });
@@ -164,10 +167,11 @@ async function up(io: CliIo, options: { port?: number }): Promise<number> {
 
   const port = Number(ready[2]);
   const address = `${ready[1]}:${port}`;
-  const record: EngineRecord = { pid: child.pid as number, port, address, startedAt: new Date().toISOString(), logFile: paths.log };
+  const restAddress = ready[3];
+  const record: EngineRecord = { pid: child.pid as number, port, address, restAddress, startedAt: new Date().toISOString(), logFile: paths.log };
   await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   child.unref();
-  printAddress(io, address);
+  printAddress(io, address, restAddress);
   return EXIT.OK;
 }
 

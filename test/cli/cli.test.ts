@@ -23,7 +23,7 @@ describe('forager CLI against its engine', () => {
     await cleanUp(home);
   });
 
-  it('engine up prints the two address lines; status reports pid and uptime', async () => {
+  it('engine up prints the address lines (gRPC and REST); status reports pid and uptime', async () => {
     const up = await forager(['engine', 'up'], { FORAGER_HOME: home });
     assert.equal(up.code, 0, up.stderr);
     const addresses = parseUp(up.stdout);
@@ -31,6 +31,8 @@ describe('forager CLI against its engine', () => {
     const record = JSON.parse(await readFile(join(home, 'engine.json'), 'utf8')) as { pid: number; port: number };
     pid = record.pid;
     assert.equal(`127.0.0.1:${record.port}`, addresses.ZEEBE_ADDRESS);
+    const topology = (await (await fetch(`${addresses.ZEEBE_REST_ADDRESS}/v2/topology`)).json()) as { gatewayVersion: string };
+    assert.match(topology.gatewayVersion, /^8\.8\./, 'the REST address answers GET /v2/topology');
 
     const status = await forager(['engine', 'status'], { FORAGER_HOME: home });
     assert.equal(status.code, 0, status.stderr);
@@ -41,7 +43,11 @@ describe('forager CLI against its engine', () => {
     it('a second engine up reuses the running engine', async () => {
       const again = await forager(['engine', 'up'], { FORAGER_HOME: home });
       assert.equal(again.code, 0, again.stderr);
-      assert.deepEqual(parseUp(again.stdout), { ZEEBE_ADDRESS: env.ZEEBE_ADDRESS, ZEEBE_GRPC_ADDRESS: env.ZEEBE_GRPC_ADDRESS });
+      assert.deepEqual(parseUp(again.stdout), {
+        ZEEBE_ADDRESS: env.ZEEBE_ADDRESS,
+        ZEEBE_GRPC_ADDRESS: env.ZEEBE_GRPC_ADDRESS,
+        ZEEBE_REST_ADDRESS: env.ZEEBE_REST_ADDRESS,
+      });
       assert.match(again.stderr, new RegExp(`reusing .* \\(pid ${pid}\\)`));
     });
 

@@ -111,15 +111,17 @@ export async function isGone(pid: number): Promise<boolean> {
   return false;
 }
 
-/** Parses the two lines `engine up` prints. */
-export function parseUp(stdout: string): { ZEEBE_ADDRESS: string; ZEEBE_GRPC_ADDRESS: string } {
+/** Parses the three lines `engine up` prints. */
+export function parseUp(stdout: string): { ZEEBE_ADDRESS: string; ZEEBE_GRPC_ADDRESS: string; ZEEBE_REST_ADDRESS: string } {
   const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 2, `expected exactly two lines, got: ${stdout}`);
-  const [a, g] = lines as [string, string];
+  assert.equal(lines.length, 3, `expected exactly three lines, got: ${stdout}`);
+  const [a, g, r] = lines as [string, string, string];
   const address = /^ZEEBE_ADDRESS=(127\.0\.0\.1:\d+)$/.exec(a)?.[1];
   assert.ok(address, a);
   assert.equal(g, `ZEEBE_GRPC_ADDRESS=grpc://${address}`);
-  return { ZEEBE_ADDRESS: address, ZEEBE_GRPC_ADDRESS: `grpc://${address}` };
+  const rest = /^ZEEBE_REST_ADDRESS=(http:\/\/127\.0\.0\.1:\d+)$/.exec(r)?.[1];
+  assert.ok(rest, r);
+  return { ZEEBE_ADDRESS: address, ZEEBE_GRPC_ADDRESS: `grpc://${address}`, ZEEBE_REST_ADDRESS: rest };
 }
 
 /** A port that nothing listens on (bound, read and released). */
