@@ -4,11 +4,10 @@
  * channel, and small statistics helpers.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { loadGateway } from '../../src/transport/channel.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -108,10 +107,7 @@ export function instanceVariables(): string {
 export type RawClient = grpc.Client & Record<string, (...args: any[]) => any>;
 
 export function rawClient(address: string): RawClient {
-  const require = createRequire(import.meta.url);
-  const proto = join(dirname(require.resolve('@camunda8/sdk/package.json')), 'dist/proto/zeebe.proto');
-  const def = protoLoader.loadSync(proto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const Gateway = (grpc.loadPackageDefinition(def) as any).gateway_protocol.Gateway as typeof grpc.Client;
+  const Gateway = loadGateway();
   return new Gateway(address, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
   }) as RawClient;

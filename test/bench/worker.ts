@@ -152,8 +152,8 @@ function rawWorker(mode: 'poll' | 'stream'): Running {
   };
 }
 
-/** The official SDK's polling worker (`createWorker`), at its defaults or with the given options. */
-async function sdkWorker(options: Record<string, unknown>): Promise<Running> {
+/** The official SDK's gRPC client for the engine: plain text, no auth, quiet. */
+async function sdkClient() {
   const { Camunda8 } = await import('@camunda8/sdk');
   const c8 = new Camunda8({
     ZEEBE_GRPC_ADDRESS: `grpc://${spec.address}`,
@@ -161,7 +161,12 @@ async function sdkWorker(options: Record<string, unknown>): Promise<Running> {
     CAMUNDA_LOG_LEVEL: 'none',
     zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE' },
   } as never);
-  const zb = c8.getZeebeGrpcApiClient();
+  return c8.getZeebeGrpcApiClient();
+}
+
+/** The official SDK's polling worker (`createWorker`), at its defaults or with the given options. */
+async function sdkWorker(options: Record<string, unknown>): Promise<Running> {
+  const zb = await sdkClient();
   const workers = spec.types.map((type, index) => {
     const worker = zb.createWorker({
       taskType: type,
@@ -184,14 +189,7 @@ async function sdkWorker(options: Record<string, unknown>): Promise<Running> {
 
 /** The official SDK's job-stream worker (`streamJobs`: StreamActivatedJobs + a backfill poll + a 30 s sidecar poll). */
 async function sdkStreamWorker(): Promise<Running> {
-  const { Camunda8 } = await import('@camunda8/sdk');
-  const c8 = new Camunda8({
-    ZEEBE_GRPC_ADDRESS: `grpc://${spec.address}`,
-    CAMUNDA_AUTH_STRATEGY: 'NONE',
-    CAMUNDA_LOG_LEVEL: 'none',
-    zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE' },
-  } as never);
-  const zb = c8.getZeebeGrpcApiClient();
+  const zb = await sdkClient();
   const streams = await Promise.all(
     spec.types.map((type, index) =>
       zb.streamJobs({

@@ -4,31 +4,11 @@
  * request (for example `version: 0`, a variables document that is not an object) or where it would retry a
  * status code forever (4 DEADLINE_EXCEEDED), and for job streams whose every message the test must see.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { loadGateway } from '../../src/transport/channel.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader messages are untyped objects */
 export type Message = Record<string, any>;
-
-let cachedConstructor: grpc.ServiceClientConstructor | undefined;
-
-function gatewayClientConstructor(): grpc.ServiceClientConstructor {
-  if (cachedConstructor) return cachedConstructor;
-  const require = createRequire(import.meta.url);
-  const sdkDir = dirname(require.resolve('@camunda8/sdk/package.json'));
-  const definition = protoLoader.loadSync(join(sdkDir, 'dist/proto/zeebe.proto'), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const pkg = grpc.loadPackageDefinition(definition) as any;
-  cachedConstructor = pkg.gateway_protocol.Gateway as grpc.ServiceClientConstructor;
-  return cachedConstructor;
-}
 
 /** A gRPC status error as grpc-js reports it: `code`, `details`, and a message like `5 NOT_FOUND: ...`. */
 export type GrpcStatusError = Error & { code: number; details: string };
@@ -37,8 +17,8 @@ export class RawGateway {
   readonly client: grpc.Client & Record<string, any>;
 
   constructor(address: string) {
-    const Ctor = gatewayClientConstructor();
-    this.client = new Ctor(address, grpc.credentials.createInsecure()) as any;
+    const Gateway = loadGateway();
+    this.client = new Gateway(address, grpc.credentials.createInsecure());
   }
 
   /** A unary call; rejects with the gRPC status error. A client-side deadline keeps a silent server from hanging the test. */
