@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProcessingEngine } from '../processing/engine.ts';
+import type { BatchResult, ProcessingEngine } from '../processing/engine.ts';
 import type { ActivateValue, ActivatedJob } from '../processing/jobs.ts';
 import { TENANT, type PreparedResource } from '../processing/processors.ts';
 import type { Command, EngineRecord } from '../state/records.ts';
@@ -164,6 +164,28 @@ export class Gateway {
   /** Opens the gateway again after `close()` (a new gRPC server serves the same handlers). */
   open(): void {
     this.#stopped = false;
+  }
+
+  /**
+   * Processes one command through admission (and so backpressure), for the REST API and other edges that are
+   * not gRPC calls. Resolves with the batch's result (a rejection is a result, not an error); rejects with
+   * 8 RESOURCE_EXHAUSTED when `limited` and the limit is reached, or 14 UNAVAILABLE while closed.
+   */
+  submit(command: Command, limited = true): Promise<BatchResult> {
+    return new Promise((resolve, reject) => {
+      try {
+        const admitted = this.#admit(limited, () => {
+          try {
+            resolve(this.#engine.process(command));
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+        if (!admitted) reject(overloaded());
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
   }
 
   /* ---------- admission: the command queue and its limit ---------- */
