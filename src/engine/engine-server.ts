@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { parseBpmn } from './bpmn/parse.ts';
 import { GATEWAY_VERSION, Gateway, loadGatewayService } from './gateway/grpc-gateway.ts';
+import { createTokenVerifier, requireBearerToken, requireBearerTokenOnRest, type AuthOptions } from './gateway/auth.ts';
 import { createRestServer } from './gateway/rest-gateway.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
 import { ProcessingEngine } from './processing/engine.ts';
@@ -35,6 +36,12 @@ export interface EngineOptions {
    * be activated; Topology and StreamActivatedJobs never. Can be changed later with `setBackpressure`.
    */
   backpressure?: { maxInFlight: number };
+  /**
+   * Authentication, off when not given: gRPC and REST calls must carry `authorization: Bearer <JWT>` signed by
+   * `issuer`'s keys (OIDC discovery, or `jwksUri`), with `iss` = issuer and, if set, `aud` containing `audience`;
+   * otherwise 16 UNAUTHENTICATED / 401. See gateway/auth.ts.
+   */
+  auth?: AuthOptions;
 }
 
 export interface RunningEngine {
@@ -125,7 +132,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
   });
   const service = loadGatewayService();
-  const handlers = gateway.handlers();
+  const verifier = options.auth ? createTokenVerifier(options.auth) : undefined;
+  const handlers = verifier ? requireBearerToken(service, gateway.handlers(), verifier) : gateway.handlers();
 
   /** A new gRPC server on `port` (0: a free one); the handlers, and so the engine, are the same each time. */
   const listen = async (port: number): Promise<{ server: grpc.Server; port: number }> => {
@@ -173,6 +181,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
   const rest = createRestServer({ clock, host, grpcPort: () => boundPort, gatewayVersion: GATEWAY_VERSION, settle });
+  if (verifier) requireBearerTokenOnRest(rest, verifier);
   const restPort = await new Promise<number>((resolve, reject) => {
     rest.once('error', (error: NodeJS.ErrnoException) => {
       first.server.forceShutdown();
