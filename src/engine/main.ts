@@ -1,18 +1,39 @@
 /**
  * The engine as a program: `node --import tsx src/engine/main.ts [--port N] [--host H] [--rest-port N]
- * [--max-in-flight N]` (`--max-in-flight` turns on backpressure: past N commands in flight, limited
- * commands get 8 RESOURCE_EXHAUSTED, as from a Zeebe broker; off by default).
+ * [--max-in-flight N] [--auth-issuer URL [--auth-audience A[,B]] [--auth-jwks-uri URL]]` (`--max-in-flight`
+ * turns on backpressure: past N commands in flight, limited commands get 8 RESOURCE_EXHAUSTED, as from a Zeebe
+ * broker; off by default). `--auth-issuer` turns on authentication: every gRPC and REST call needs a bearer
+ * JWT of that OIDC issuer (16 UNAUTHENTICATED / 401 otherwise); the environment variables
+ * FORAGER_ENGINE_AUTH_ISSUER, FORAGER_ENGINE_AUTH_AUDIENCE and FORAGER_ENGINE_AUTH_JWKS_URI do the same when
+ * the flags are absent. Off by default.
  * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
  * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
  */
 import { parseArgs } from 'node:util';
 import { EngineStartError, startEngine } from './engine-server.ts';
+import { AuthConfigError } from './gateway/auth.ts';
 
 async function main(): Promise<void> {
-  let values: { port?: string; host?: string; 'rest-port'?: string; 'max-in-flight'?: string };
+  let values: {
+    port?: string;
+    host?: string;
+    'rest-port'?: string;
+    'max-in-flight'?: string;
+    'auth-issuer'?: string;
+    'auth-audience'?: string;
+    'auth-jwks-uri'?: string;
+  };
   try {
     ({ values } = parseArgs({
-      options: { port: { type: 'string' }, host: { type: 'string' }, 'rest-port': { type: 'string' }, 'max-in-flight': { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'rest-port': { type: 'string' },
+        'max-in-flight': { type: 'string' },
+        'auth-issuer': { type: 'string' },
+        'auth-audience': { type: 'string' },
+        'auth-jwks-uri': { type: 'string' },
+      },
     }));
   } catch (error) {
     process.stderr.write(`forager engine: ${(error as Error).message}\n`);
@@ -28,6 +49,19 @@ async function main(): Promise<void> {
     process.stderr.write(`forager engine: --max-in-flight must be a whole number of at least 0, not '${values['max-in-flight']}'\n`);
     process.exit(2);
   }
+  const env = (name: string) => process.env[name]?.trim() || undefined;
+  const issuer = values['auth-issuer'] ?? env('FORAGER_ENGINE_AUTH_ISSUER');
+  const audienceText = values['auth-audience'] ?? env('FORAGER_ENGINE_AUTH_AUDIENCE');
+  const jwksUri = values['auth-jwks-uri'] ?? env('FORAGER_ENGINE_AUTH_JWKS_URI');
+  if (issuer === undefined && (audienceText !== undefined || jwksUri !== undefined)) {
+    process.stderr.write('forager engine: --auth-audience and --auth-jwks-uri need --auth-issuer (or FORAGER_ENGINE_AUTH_ISSUER)\n');
+    process.exit(2);
+  }
+  const audience = audienceText?.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const auth =
+    issuer === undefined
+      ? undefined
+      : { issuer, ...(audience && audience.length > 0 ? { audience } : {}), ...(jwksUri !== undefined ? { jwksUri } : {}) };
   try {
     // eslint-disable-next-line no-restricted-globals -- the program's own start-up time, not engine time
     const started = performance.now();
@@ -37,18 +71,27 @@ async function main(): Promise<void> {
       restPort,
       ...(values.host ? { host: values.host } : {}),
       ...(maxInFlight !== undefined ? { backpressure: { maxInFlight } } : {}),
+      ...(auth ? { auth } : {}),
     });
     // eslint-disable-next-line no-restricted-globals -- as above
     const startMs = Math.round(performance.now() - started);
     process.stdout.write(
       `forager engine listening on ${engine.address} (REST ${engine.restAddress}, started in ${startMs} ms)\n`,
     );
+    if (auth) {
+      const audiences = auth.audience ? `, audience ${auth.audience.map((a) => `'${a}'`).join(' or ')}` : '';
+      process.stdout.write(`forager engine: authentication on: bearer tokens of issuer ${auth.issuer}${audiences}\n`);
+    }
     const shutdown = () => {
       engine.stop().then(() => process.exit(0));
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
   } catch (error) {
+    if (error instanceof AuthConfigError) {
+      process.stderr.write(`forager engine: ${error.message} [${error.code}]\n`);
+      process.exit(2);
+    }
     const code = error instanceof EngineStartError ? error.code : 'START_FAILED';
     process.stderr.write(`forager engine: ${(error as Error).message} [${code}]\n`);
     process.exit(1);
