@@ -147,6 +147,16 @@ export class EngineState {
     return this.#lastKey.toString();
   }
 
+  /** The last key handed out (snapshots save it). */
+  get lastKey(): bigint {
+    return this.#lastKey;
+  }
+
+  /** After loading a snapshot: keys up to `key` are never handed out again. */
+  restoreLastKey(key: bigint): void {
+    if (key > this.#lastKey) this.#lastKey = key;
+  }
+
   /** Makes sure replayed keys are never handed out again. */
   observeKey(key: string): void {
     if (!/^\d+$/.test(key)) return;
