@@ -62,6 +62,16 @@ export class ProcessingEngine {
     this.#processors.set(id, processor);
   }
 
+  /** Position of the last record written. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** After recovery: new records continue after `position`, the last one on the log. */
+  resumeAt(position: number): void {
+    this.#position = position;
+  }
+
   /** Called after every committed batch with its records (replies, pushes, wake-ups hang off this). */
   onCommit(listener: (records: EngineRecord[]) => void): void {
     this.#listeners.push(listener);
