@@ -6,15 +6,14 @@
  * The gRPC server can be stopped and started again on the same port while the engine keeps running
  * (`stopGateway` / `startGateway`), as a Zeebe gateway restarts in front of a broker that keeps its state.
  */
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { parseBpmn } from './bpmn/parse.ts';
 import { GATEWAY_VERSION, Gateway, loadGatewayService } from './gateway/grpc-gateway.ts';
 import { createTokenVerifier, requireBearerToken, requireBearerTokenOnRest, type AuthOptions } from './gateway/auth.ts';
 import { createRestServer } from './gateway/rest-gateway.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
 import { ProcessingEngine } from './processing/engine.ts';
-import { registerProcessors, type PreparedResource } from './processing/processors.ts';
+import { registerProcessors } from './processing/processors.ts';
+import { prepareResources } from './processing/resources.ts';
 import { checkIndexes, checkReplay } from './state/integrity.ts';
 import type { EngineRecord } from './state/records.ts';
 import { createClock, type Clock } from './time/clock.ts';
@@ -254,25 +253,4 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       return stopped;
     },
   };
-}
-
-async function prepareResources(resources: { name: string; content: Buffer }[]): Promise<PreparedResource[]> {
-  return Promise.all(
-    resources.map(async ({ name, content }) => {
-      const checksum = createHash('md5').update(content).digest('hex');
-      const prepared: PreparedResource = { name, checksum, processes: [], errors: [] };
-      if (!/\.(bpmn|xml)$/i.test(name)) {
-        prepared.errors.push(
-          /\.(dmn|form)$/i.test(name)
-            ? `- ${name.endsWith('.dmn') ? 'DMN decisions' : 'Forms'} are not supported by forager's engine yet`
-            : `- Expected the resource name to end with '.bpmn', '.xml', '.dmn' or '.form', but it was '${name}' (unknown resource type)`,
-        );
-        return prepared;
-      }
-      const parsed = await parseBpmn(Buffer.from(content).toString('utf8'));
-      if (parsed.ok) prepared.processes = parsed.processes;
-      else prepared.errors = parsed.errors;
-      return prepared;
-    }),
-  );
 }

@@ -296,7 +296,7 @@ export class Gateway {
         );
         return () => {
           const response = deploy();
-          return { key: response.key, processes: response.deployments.map((d: Msg) => d.process) };
+          return { key: response.key, processes: response.deployments.map((d: Msg) => d.process).filter(Boolean) };
         };
       }),
       CreateProcessInstance: unary(LIMITED, (r) => this.#prepared('CREATE', this.#creation(r))),
@@ -381,10 +381,19 @@ export class Gateway {
           value: { signalName: r.signalName, variables: parseDocument(r.variables, 'variables') },
         });
       }),
-      EvaluateDecision: unimplemented('EvaluateDecision (DMN)'),
+      EvaluateDecision: unary(LIMITED, (r) => {
+        checkTenant(r.tenantId);
+        return this.#prepared('EVALUATE', {
+          valueType: 'DECISION_EVALUATION',
+          intent: 'EVALUATE',
+          value: { decisionId: r.decisionId, decisionKey: String(r.decisionKey ?? ''), variables: parseDocument(r.variables, 'variables') },
+        });
+      }),
       ModifyProcessInstance: unimplemented('ModifyProcessInstance'),
       MigrateProcessInstance: unimplemented('MigrateProcessInstance'),
-      DeleteResource: unimplemented('DeleteResource'),
+      DeleteResource: unary(LIMITED, (r) =>
+        this.#prepared('DELETE', { valueType: 'RESOURCE_DELETION', intent: 'DELETE', value: { resourceKey: String(r.resourceKey ?? '') } }),
+      ),
     };
   }
 

@@ -5,83 +5,21 @@
 import { correlateSubscription, mergeVariables, setLocalVariables, terminate } from '../bpmn/behaviours.ts';
 import { registerElementProcessors } from '../bpmn/elements.ts';
 import { createProcessInstance, startByMessage, type NewInstance } from '../bpmn/instances.ts';
-import type { ProcessModel } from '../bpmn/model.ts';
-import type { MessageValue, ProcessCreatedValue } from '../state/appliers.ts';
+import type { MessageValue } from '../state/appliers.ts';
 import { correlationIndexKey, type ProcessDefinition } from '../state/state.ts';
 import type { ProcessingContext, ProcessingEngine } from './engine.ts';
 import { registerJobProcessors } from './jobs.ts';
+import { registerResourceProcessors } from './deployment.ts';
 
 export const TENANT = '<default>';
 
-/** A resource after parsing (parsing is asynchronous, so it happens before the command is written). */
-export interface PreparedResource {
-  name: string;
-  checksum: string;
-  processes: ProcessModel[];
-  errors: string[];
-}
+export type { PreparedResource } from './resources.ts';
 
 export function registerProcessors(engine: ProcessingEngine): void {
   registerElementProcessors(engine);
   registerJobProcessors(engine);
 
-  engine.register('DEPLOYMENT', 'CREATE', (command, ctx) => {
-    const resources = command.value.resources as PreparedResource[];
-    if (resources.length === 0) ctx.reject('INVALID_ARGUMENT', 'Expected to deploy at least one resource, but none given');
-    const problems = resources
-      .filter((r) => r.errors.length > 0)
-      .map((r) => `'${r.name}':\n${r.errors.join('\n')}`);
-    const seen = new Map<string, string>();
-    for (const r of resources) {
-      for (const p of r.processes) {
-        const other = seen.get(p.bpmnProcessId);
-        if (other) problems.push(`Duplicated process id in resources '${other}' and '${r.name}'`);
-        seen.set(p.bpmnProcessId, r.name);
-      }
-    }
-    if (problems.length > 0) {
-      ctx.reject('INVALID_ARGUMENT', `Expected to deploy new resources, but encountered the following errors:\n${problems.join('\n')}`);
-    }
-    const deploymentKey = ctx.state.nextKey();
-    const deployed: { process: Record<string, unknown> }[] = [];
-    for (const resource of resources) {
-      for (const model of resource.processes) {
-        const latest = ctx.state.latestProcess(model.bpmnProcessId);
-        let definition: Pick<ProcessDefinition, 'key' | 'version'>;
-        if (latest && latest.checksum === resource.checksum && latest.resourceName === resource.name) {
-          definition = latest; // the same bytes under the same name: no new version
-        } else {
-          const versions = ctx.state.versions.get(model.bpmnProcessId);
-          const version = versions ? Math.max(...versions.keys()) + 1 : 1;
-          const key = ctx.state.nextKey();
-          const created: ProcessCreatedValue = {
-            bpmnProcessId: model.bpmnProcessId,
-            version,
-            resourceName: resource.name,
-            checksum: resource.checksum,
-            deploymentKey,
-            model,
-          };
-          ctx.event('PROCESS', 'CREATED', key, created);
-          definition = { key, version };
-        }
-        deployed.push({
-          process: {
-            bpmnProcessId: model.bpmnProcessId,
-            version: definition.version,
-            processDefinitionKey: definition.key,
-            resourceName: resource.name,
-            tenantId: TENANT,
-          },
-        });
-      }
-    }
-    ctx.event('DEPLOYMENT', 'CREATED', deploymentKey, {
-      resources: resources.map((r) => ({ name: r.name, checksum: r.checksum })),
-      processes: deployed.map((d) => d.process),
-    });
-    ctx.respond({ key: deploymentKey, deployments: deployed, tenantId: TENANT });
-  });
+  registerResourceProcessors(engine); // deployments, decision evaluation, resource deletion: deployment.ts
 
   engine.register('PROCESS_INSTANCE_CREATION', 'CREATE', (command, ctx) => {
     const v = command.value as {

@@ -4,6 +4,7 @@
  * decided by a processor and frozen into the event's value, so replaying the log rebuilds the same state.
  */
 import type { EngineRecord, ValueType } from './records.ts';
+import { resourceAppliers } from './resources.ts';
 import {
   addToIndex,
   correlationIndexKey,
@@ -402,6 +403,7 @@ const errorAppliers: Record<string, Applier> = {
   },
 };
 Object.assign(appliers, errorAppliers);
+Object.assign(appliers, resourceAppliers);
 
 /** Events that change no state (they document what happened). */
 const STATELESS = new Set([

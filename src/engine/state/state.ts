@@ -4,6 +4,7 @@
  */
 import type { ProcessModel } from '../bpmn/model.ts';
 import { PARTITION_KEY_BASE } from './records.ts';
+import { ResourceTables } from './resources.ts';
 
 export interface ProcessDefinition {
   key: string;
@@ -135,6 +136,9 @@ export class EngineState {
   readonly subscriptionsByCorrelation = new Map<string, Set<string>>();
   /** bpmnProcessId + correlation key → active process instance started by a message with that key. */
   readonly messageStartedInstances = new Map<string, string>();
+
+  /** Deployed decisions, decision requirements graphs and forms (resources.ts). */
+  readonly resources = new ResourceTables();
 
   /** Process instances whose processing failed unexpectedly: their commands are refused from then on. */
   readonly bannedInstances = new Set<string>();

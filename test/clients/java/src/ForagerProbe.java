@@ -519,7 +519,7 @@ public final class ForagerProbe {
     BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
         .startEvent("start")
         .serviceTask("task", t -> t.zeebeJobType(id("work")))
-        .boundaryEvent("caught", b -> b.error("PAYMENT_FAILED"))
+        .boundaryEvent("caught", b -> b.error("PAYMENT_FAILED").zeebeOutputExpression("reason", "failureReason"))
         .serviceTask("handle", t -> t.zeebeJobType(id("handle")))
         .endEvent("handled")
         .moveToActivity("task")

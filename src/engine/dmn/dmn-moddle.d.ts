@@ -1,0 +1,7 @@
+// dmn-moddle ships no types; the parser treats its element tree as untyped data.
+declare module 'dmn-moddle' {
+  export class DmnModdle {
+    constructor(packages?: Record<string, unknown>, options?: Record<string, unknown>);
+    fromXML(xml: string, typeName?: string): Promise<{ rootElement: unknown; warnings: unknown[] }>;
+  }
+}
