@@ -33,6 +33,14 @@ export interface EngineRecord {
   readonly restAddress?: string;
   readonly startedAt: string;
   readonly logFile: string;
+  /** Set when the engine requires bearer tokens (`--auth-issuer`). */
+  readonly auth?: EngineAuth;
+}
+
+/** The engine's authentication: tokens of `issuer` (with `audience` in `aud`, when set). */
+export interface EngineAuth {
+  readonly issuer: string;
+  readonly audience?: string;
 }
 
 function statePaths(io: CliIo) {
@@ -75,10 +83,23 @@ function isEngineAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function printAddress(io: CliIo, address: string, restAddress: string | undefined) {
+async function printAddress(io: CliIo, address: string, restAddress: string | undefined, auth?: EngineAuth) {
   io.out(`ZEEBE_ADDRESS=${address}`);
   io.out(`ZEEBE_GRPC_ADDRESS=grpc://${address}`);
   if (restAddress) io.out(`ZEEBE_REST_ADDRESS=${restAddress}`);
+  if (!auth) return;
+  // What a client needs besides its own ZEEBE_CLIENT_ID / ZEEBE_CLIENT_SECRET: the token endpoint (from the
+  // issuer's discovery document, when it answers) and the audience.
+  io.out('CAMUNDA_AUTH_STRATEGY=OAUTH');
+  const tokenUrl = await fetch(`${auth.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2_000) })
+    .then(async (response) => (response.ok ? ((await response.json()) as { token_endpoint?: unknown }).token_endpoint : undefined))
+    .catch(() => undefined);
+  if (typeof tokenUrl === 'string') io.out(`CAMUNDA_OAUTH_URL=${tokenUrl}`);
+  if (auth.audience) io.out(`ZEEBE_TOKEN_AUDIENCE=${auth.audience}`);
+  io.err(
+    `forager: the engine requires bearer tokens of ${auth.issuer}${auth.audience ? ` for audience '${auth.audience}'` : ''}; ` +
+      `set ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET${typeof tokenUrl === 'string' ? '' : ' and CAMUNDA_OAUTH_URL (the issuer\'s token endpoint)'} too`,
+  );
 }
 
 function tail(text: string, lines = 20): string {
@@ -102,7 +123,7 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, options: { port?: number }): Promise<number> {
+async function up(io: CliIo, options: { port?: number; authIssuer?: string; authAudience?: string }): Promise<number> {
   const paths = statePaths(io);
   await mkdir(paths.dir, { recursive: true });
 
@@ -119,8 +140,11 @@ async function up(io: CliIo, options: { port?: number }): Promise<number> {
       if (options.port !== undefined && options.port !== existing.port) {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}); run \`forager engine down\` before starting one on port ${options.port}`, EXIT.RUNTIME);
       }
+      if (options.authIssuer !== undefined && options.authIssuer !== existing.auth?.issuer) {
+        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) with other authentication settings; run \`forager engine down\` first`, EXIT.RUNTIME);
+      }
       io.err(`forager: reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
-      printAddress(io, existing.address, existing.restAddress);
+      await printAddress(io, existing.address, existing.restAddress, existing.auth);
       return EXIT.OK;
     }
     await rm(paths.record, { force: true });
@@ -130,8 +154,16 @@ async function up(io: CliIo, options: { port?: number }): Promise<number> {
     throw new CliError(`port ${options.port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
   }
 
+  const issuer = options.authIssuer ?? (io.env.FORAGER_ENGINE_AUTH_ISSUER?.trim() || undefined);
+  const audience = options.authAudience ?? (io.env.FORAGER_ENGINE_AUTH_AUDIENCE?.trim() || undefined);
+  if (audience !== undefined && issuer === undefined) {
+    throw new CliError('--auth-audience needs --auth-issuer (the OIDC issuer whose tokens the engine accepts)', EXIT.BAD_INPUT);
+  }
+  const auth: EngineAuth | undefined = issuer === undefined ? undefined : { issuer, ...(audience !== undefined ? { audience } : {}) };
+  const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
+
   const logFd = openSync(paths.log, 'w');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0)], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -168,10 +200,18 @@ async function up(io: CliIo, options: { port?: number }): Promise<number> {
   const port = Number(ready[2]);
   const address = `${ready[1]}:${port}`;
   const restAddress = ready[3];
-  const record: EngineRecord = { pid: child.pid as number, port, address, restAddress, startedAt: new Date().toISOString(), logFile: paths.log };
+  const record: EngineRecord = {
+    pid: child.pid as number,
+    port,
+    address,
+    restAddress,
+    startedAt: new Date().toISOString(),
+    logFile: paths.log,
+    ...(auth ? { auth } : {}),
+  };
   await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   child.unref();
-  printAddress(io, address, restAddress);
+  await printAddress(io, address, restAddress, auth);
   return EXIT.OK;
 }
 
@@ -249,7 +289,17 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
     .command('up')
     .description('start the engine (or reuse the running one) and print the environment that points at it')
     .option('--port <port>', 'gRPC port (default: a free port)')
-    .action(async (opts: { port?: string }) => setExit(await up(io, opts.port === undefined ? {} : { port: parsePort(opts.port) })));
+    .option('--auth-issuer <url>', 'require bearer tokens (JWT) of this OIDC issuer on every call (default: no authentication; env FORAGER_ENGINE_AUTH_ISSUER)')
+    .option('--auth-audience <audience>', "with --auth-issuer: tokens' aud must contain this (env FORAGER_ENGINE_AUTH_AUDIENCE)")
+    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string }) =>
+      setExit(
+        await up(io, {
+          ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
+          ...(opts.authIssuer === undefined ? {} : { authIssuer: opts.authIssuer }),
+          ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
+        }),
+      ),
+    );
   engine
     .command('down')
     .description('stop the engine started by `engine up`')

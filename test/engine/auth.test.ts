@@ -7,6 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -18,6 +21,7 @@ import { defineWorker, runWorkers } from '../../src/index.ts';
 import { startEngine } from '../../src/testing/index.ts';
 import { connect } from '../../src/transport/index.ts';
 import { loadGateway, type GatewayClient } from '../../src/transport/channel.ts';
+import { cleanUp, forager, HELLO, killSpawned } from '../cli/helpers.ts';
 import { oneTaskProcess } from '../helpers/bpmn.ts';
 import { activate, instanceCompleted, waitUntil, type Engine } from '../helpers/engine-harness.ts';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.ts';
@@ -378,4 +382,31 @@ test('standalone engine: --auth-audience without an issuer is a usage error (exi
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 2);
   assert.match(stderr, /need --auth-issuer/);
+});
+
+test('forager engine up --auth-issuer: prints what a client needs; forager deploy works with the credentials and is refused without', { timeout: 60_000 }, async (t) => {
+  const idp = await startTokenServer();
+  t.after(() => idp.close());
+  const home = await mkdtemp(join(tmpdir(), 'forager-auth-'));
+  t.after(async () => {
+    killSpawned();
+    await cleanUp(home);
+  });
+  const up = await forager(['engine', 'up', '--auth-issuer', idp.issuer, '--auth-audience', idp.audience], { FORAGER_HOME: home });
+  assert.equal(up.code, 0, up.stderr);
+  const printed = Object.fromEntries(up.stdout.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  assert.equal(printed.CAMUNDA_AUTH_STRATEGY, 'OAUTH');
+  assert.equal(printed.CAMUNDA_OAUTH_URL, idp.tokenUrl, 'the token endpoint, from the discovery document');
+  assert.equal(printed.ZEEBE_TOKEN_AUDIENCE, idp.audience);
+  assert.match(up.stderr, /requires bearer tokens of .* set ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET too/);
+
+  const env = { FORAGER_HOME: home, ...printed, ZEEBE_CLIENT_ID: idp.clientId, ZEEBE_CLIENT_SECRET: idp.clientSecret, CAMUNDA_TOKEN_DISK_CACHE_DISABLE: 'true' };
+  const deployed = await forager(['deploy', HELLO], env);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  assert.match(deployed.stdout, /^deployed hello version 1/);
+
+  const { ZEEBE_GRPC_ADDRESS, ZEEBE_ADDRESS } = printed;
+  const refused = await forager(['deploy', HELLO], { FORAGER_HOME: home, ZEEBE_GRPC_ADDRESS: ZEEBE_GRPC_ADDRESS!, ZEEBE_ADDRESS: ZEEBE_ADDRESS! });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /deploy rejected by the broker \(UNAUTHENTICATED\): Expected a bearer token/);
 });

@@ -68,11 +68,16 @@ export function checkIndexes(state: EngineState): string[] {
   return problems;
 }
 
-/** Rebuilds state from `records` and compares it with `live`; `records` must start at the first record. */
-export function checkReplay(live: EngineState, records: readonly EngineRecord[]): string[] {
-  if (records.length > 0 && records[0]!.position !== 1) return []; // the log was truncated: nothing to compare
-  const replayed = new EngineState();
-  for (const record of records) {
+/**
+ * Rebuilds state from `records` and compares it with `live`; `records` must start at the first record, or,
+ * with `base` (a state loaded from a snapshot at `base.position`), reach back to the record after it.
+ */
+export function checkReplay(live: EngineState, records: readonly EngineRecord[], base?: { state: EngineState; position: number }): string[] {
+  const from = base?.position ?? 0;
+  const rest = from > 0 ? records.filter((r) => r.position > from) : records;
+  if (rest.length > 0 && rest[0]!.position !== from + 1) return []; // the log was truncated: nothing to compare
+  const replayed = base?.state ?? new EngineState();
+  for (const record of rest) {
     if (record.recordType === 'EVENT') applyEvent(replayed, record);
   }
   const problems: string[] = [];
