@@ -141,8 +141,8 @@ test('the official SDK without credentials gets 16 UNAUTHENTICATED (after its on
   }).getZeebeGrpcApiClient();
   t.after(() => zb.close(2000).catch(() => undefined));
   const started = Date.now();
-  await assertUnauthenticated(zb.topology(), /Expected a bearer token in the 'authorization' header, but found none/);
-  await assertUnauthenticated(zb.createProcessInstance({ bpmnProcessId: 'anything', variables: {} }), /found none/);
+  await assertUnauthenticated(zb.topology(), /^Expected bearer token at header with key \[authorization\], but found nothing$/);
+  await assertUnauthenticated(zb.createProcessInstance({ bpmnProcessId: 'anything', variables: {} }), /found nothing/);
   // The SDK retries a 16 once (for a token that expired in flight; its retryOnFailure), about a second later.
   assert.ok(Date.now() - started < 6000, `refused within the SDK's single retry, took ${Date.now() - started} ms`);
   assert.equal(engine.records().length, 0, 'nothing reached the engine');
@@ -153,7 +153,7 @@ test('raw gRPC: every bad token is refused with 16 and its reason, unary and str
   const client = rawClient(t, engine);
   const bearer = (token: string) => `Bearer ${token}`;
 
-  await assertUnauthenticated(topology(client, undefined), /but found none/);
+  await assertUnauthenticated(topology(client, undefined), /but found nothing/);
   await assertUnauthenticated(topology(client, 'Basic dXNlcjpwYXNz'), /'Bearer <token>'/);
   await assertUnauthenticated(topology(client, bearer('not-a-jwt')), /not a valid JWT/);
   await assertUnauthenticated(topology(client, bearer(await idp.mint({ expiresIn: -600 }))), /The token expired at \d{4}-\d\d-\d\dT.*\(\d+ s ago\)/);
@@ -174,7 +174,7 @@ test('raw gRPC: every bad token is refused with 16 and its reason, unary and str
 
   // Streaming calls: ActivateJobs (long poll) and StreamActivatedJobs end with 16 before reaching the engine.
   const activation = { type: 'auth-raw', worker: 'w', timeout: 1000, maxJobsToActivate: 1, requestTimeout: 5000 };
-  await assertUnauthenticated(collect(client, 'ActivateJobs', activation, undefined), /found none/);
+  await assertUnauthenticated(collect(client, 'ActivateJobs', activation, undefined), /found nothing/);
   await assertUnauthenticated(collect(client, 'StreamActivatedJobs', { type: 'auth-raw', worker: 'w', timeout: 1000 }, bearer(await idp.mint({ expiresIn: -120 }))), /expired/);
 
   // A good token, in any letter case of the scheme, passes: unary and streaming.
@@ -214,7 +214,7 @@ test('REST: 401 problem with WWW-Authenticate without a valid token; 200 with a 
   assert.equal(problem.status, 401);
   assert.equal(problem.title, 'Unauthorized');
   assert.equal(problem.instance, '/v2/topology');
-  assert.match(String(problem.detail), /found none/);
+  assert.match(String(problem.detail), /found nothing/);
 
   const expired = await fetch(url, { headers: { authorization: `Bearer ${await idp.mint({ expiresIn: -600 })}` } });
   assert.equal(expired.status, 401);
@@ -283,7 +283,7 @@ test("forager's own path: resolveConfig with the SDK's OAuth environment, connec
   // The same environment without credentials: forager reports the refusal, naming the status and the reason.
   const anonymous = await connect(resolveConfig({ ZEEBE_GRPC_ADDRESS: `grpc://${engine.address}`, CAMUNDA_AUTH_STRATEGY: 'NONE' }), { callTimeoutMs: 10_000 });
   t.after(() => anonymous.close());
-  await assert.rejects(anonymous.topology(), /UNAUTHENTICATED: Expected a bearer token/);
+  await assert.rejects(anonymous.topology(), /UNAUTHENTICATED: Expected bearer token at header/);
   assert.deepEqual(engine.checkIntegrity(), []);
 });
 
@@ -352,7 +352,7 @@ test('standalone engine with --auth-issuer: zbctl without credentials is refused
 
   const anonymous = await zbctl(address, ['status']);
   assert.notEqual(anonymous.code, 0, 'zbctl without credentials fails');
-  assert.match(anonymous.stderr, /code = Unauthenticated desc = Expected a bearer token/);
+  assert.match(anonymous.stderr, /code = Unauthenticated desc = Expected bearer token at header/);
 
   const oauth = await zbctl(address, [
     '--clientId',
@@ -408,5 +408,5 @@ test('forager engine up --auth-issuer: prints what a client needs; forager deplo
   const { ZEEBE_GRPC_ADDRESS, ZEEBE_ADDRESS } = printed;
   const refused = await forager(['deploy', HELLO], { FORAGER_HOME: home, ZEEBE_GRPC_ADDRESS: ZEEBE_GRPC_ADDRESS!, ZEEBE_ADDRESS: ZEEBE_ADDRESS! });
   assert.notEqual(refused.code, 0);
-  assert.match(refused.stderr, /deploy rejected by the broker \(UNAUTHENTICATED\): Expected a bearer token/);
+  assert.match(refused.stderr, /deploy rejected by the broker \(UNAUTHENTICATED\): Expected bearer token at header/);
 });

@@ -180,7 +180,8 @@ export function createTokenVerifier(settings: VerifierSettings): TokenVerifier {
     issuer,
     async verify(authorization) {
       if (authorization === undefined || authorization.trim() === '') {
-        throw new AuthError('NO_TOKEN', "Expected a bearer token in the 'authorization' header, but found none");
+        // Zeebe's gateway's own words, so that clients matching on them behave alike.
+        throw new AuthError('NO_TOKEN', 'Expected bearer token at header with key [authorization], but found nothing');
       }
       const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) {
