@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GATEWAY_VERSION, Gateway, loadGatewayService } from './gateway/grpc-gateway.ts';
 import { createTokenVerifier, requireBearerToken, requireBearerTokenOnRest, type AuthOptions } from './gateway/auth.ts';
 import { createRestServer } from './gateway/rest-gateway.ts';
+import { History, type HistoryOptions } from './history/history.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
 import { ProcessingEngine } from './processing/engine.ts';
 import { registerProcessors } from './processing/processors.ts';
@@ -41,6 +42,12 @@ export interface EngineOptions {
    * otherwise 16 UNAUTHENTICATED / 401. See gateway/auth.ts.
    */
   auth?: AuthOptions;
+  /**
+   * The history the REST API searches (ended instances, resolved incidents): ended process instances are
+   * dropped `retentionMs` after they ended (engine clock, default 24 h) or beyond `maxEndedInstances` (default
+   * 10 000), oldest first.
+   */
+  history?: HistoryOptions;
 }
 
 export interface RunningEngine {
@@ -179,7 +186,19 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const settle = async () => {
     for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
-  const rest = createRestServer({ clock, host, grpcPort: () => boundPort, gatewayVersion: GATEWAY_VERSION, settle });
+  const history = new History(clock, options.history);
+  history.apply(log.records()); // what a data directory's recovery brought back, if anything
+  engine.onCommit((records) => history.apply(records));
+  const rest = createRestServer({
+    clock,
+    host,
+    grpcPort: () => boundPort,
+    gatewayVersion: GATEWAY_VERSION,
+    settle,
+    gateway,
+    history,
+    onCommit: (listener) => engine.onCommit(listener),
+  });
   if (verifier) requireBearerTokenOnRest(rest, verifier);
   const restPort = await new Promise<number>((resolve, reject) => {
     rest.once('error', (error: NodeJS.ErrnoException) => {

@@ -1,9 +1,14 @@
 /**
- * The REST v2 subset the engine serves: topology and the clock (Camunda's shapes). Any other endpoint
- * answers 501 with an RFC 9457 problem document, never 429/503 (which clients retry forever).
+ * The REST v2 subset the engine serves, in Camunda 8.8's shapes: topology and the clock here, and with a
+ * gateway and a history (rest/api.ts) status, searches, get-by-key and commands. Any other endpoint answers
+ * 501 with an RFC 9457 problem document, never 429/503 (which clients retry).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { History } from '../history/history.ts';
+import type { EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
+import type { Gateway } from './grpc-gateway.ts';
+import { createRestApi, type RestApi } from './rest/api.ts';
 
 export interface RestOptions {
   clock: Clock;
@@ -12,15 +17,21 @@ export interface RestOptions {
   gatewayVersion: string;
   /** Runs after the clock moved, so due work is processed before the answer. */
   settle: () => Promise<void>;
+  /** With these three, the API over the history and the commands is served too (rest/api.ts). */
+  gateway?: Gateway;
+  history?: History;
+  onCommit?: (listener: (records: EngineRecord[]) => void) => void;
 }
 
 export function createRestServer(options: RestOptions): Server {
+  const { gateway, history, onCommit } = options;
+  const api = gateway && history && onCommit ? createRestApi({ clock: options.clock, gateway, history, onCommit }) : undefined;
   return createServer((req, res) => {
-    handle(req, res, options).catch((error: Error) => problem(res, 500, 'INTERNAL', error.message));
+    handle(req, res, options, api).catch((error: Error) => problem(res, 500, 'INTERNAL', error.message));
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: RestOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: RestOptions, api: RestApi | undefined): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '');
   if (req.method === 'GET' && path === '/v2/topology') {
@@ -62,7 +73,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
     res.writeHead(204).end();
     return;
   }
-  return problem(res, 501, 'NOT_IMPLEMENTED', `${req.method} ${path} is not served by forager's engine; it serves GET /v2/topology, PUT /v2/clock and POST /v2/clock/reset`);
+  if (api && (await api.handle(req, res, url, path))) return;
+  return problem(res, 501, 'NOT_IMPLEMENTED', `${req.method} ${path} is not served by forager's engine (see its README for the REST API subset it serves)`);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -1,0 +1,593 @@
+/**
+ * The engine's history: a read model built from committed records, as Camunda's exporter builds secondary
+ * storage for its search API. It keeps what the REST API's searches need: process definitions, process
+ * instances (running and ended), element instances, incidents (active and resolved), jobs and variables.
+ *
+ * It is a reader: it subscribes to committed batches (`engine.onCommit(records => history.apply(records))`)
+ * and never changes engine state. The projection works by intent, not by element kind, so element kinds
+ * the engine learns later show up without changes here.
+ *
+ * Memory is bounded by retention: an ended process instance (with its element instances, variables,
+ * incidents and jobs) is dropped once it ended more than `retentionMs` ago by the engine clock, or once
+ * more than `maxEndedInstances` ended instances are kept (oldest first). Running instances are kept.
+ *
+ * Rows are kept in the REST API's shapes (keys as strings, dates as ISO 8601 strings), so a search is a
+ * filter over rows.
+ *
+ * @example
+ * const history = new History(clock, { retentionMs: 3_600_000, maxEndedInstances: 10_000 });
+ * engine.onCommit((records) => history.apply(records));
+ * history.processInstance(key)?.state; // 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
+ */
+import type { EngineRecord } from '../state/records.ts';
+import type { Clock } from '../time/clock.ts';
+
+export const TENANT_ID = '<default>';
+
+export interface HistoryOptions {
+  /** Ended process instances are dropped this long (engine time) after they ended. Default 24 h. */
+  retentionMs?: number;
+  /** At most this many ended process instances are kept; the oldest go first. Default 10 000. */
+  maxEndedInstances?: number;
+}
+
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_MAX_ENDED_INSTANCES = 10_000;
+
+export interface ProcessDefinitionRow {
+  processDefinitionKey: string;
+  processDefinitionId: string;
+  name?: string;
+  resourceName: string;
+  version: number;
+  tenantId: string;
+  hasStartForm: boolean;
+}
+
+export type InstanceState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
+
+export interface ProcessInstanceRow {
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  processDefinitionId: string;
+  processDefinitionName: string;
+  processDefinitionVersion: number;
+  startDate: string;
+  endDate?: string;
+  state: InstanceState;
+  hasIncident: boolean;
+  tenantId: string;
+  parentProcessInstanceKey?: string;
+  parentElementInstanceKey?: string;
+}
+
+export interface ElementInstanceRow {
+  elementInstanceKey: string;
+  processInstanceKey: string;
+  processDefinitionKey: string;
+  processDefinitionId: string;
+  elementId: string;
+  elementName: string;
+  type: string;
+  state: InstanceState;
+  startDate: string;
+  endDate?: string;
+  hasIncident: boolean;
+  incidentKey?: string;
+  tenantId: string;
+}
+
+export interface IncidentRow {
+  incidentKey: string;
+  processDefinitionKey: string;
+  processDefinitionId: string;
+  processInstanceKey: string;
+  errorType: string;
+  errorMessage: string;
+  elementId: string;
+  elementInstanceKey: string;
+  creationTime: string;
+  state: 'ACTIVE' | 'RESOLVED';
+  jobKey?: string;
+  tenantId: string;
+}
+
+export type JobRowState = 'CREATED' | 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'RETRIES_UPDATED' | 'ERROR_THROWN' | 'CANCELED';
+
+export interface JobRow {
+  jobKey: string;
+  type: string;
+  worker: string;
+  state: JobRowState;
+  kind: 'BPMN_ELEMENT';
+  listenerEventType: 'UNSPECIFIED';
+  retries: number;
+  isDenied: null;
+  deniedReason: null;
+  hasFailedWithRetriesLeft: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  customHeaders: Record<string, string>;
+  deadline: string | null;
+  endTime?: string;
+  processDefinitionId: string;
+  processDefinitionKey: string;
+  processInstanceKey: string;
+  elementId: string;
+  elementInstanceKey: string;
+  tenantId: string;
+}
+
+export interface VariableRow {
+  variableKey: string;
+  name: string;
+  /** The value as JSON text. */
+  value: string;
+  scopeKey: string;
+  processInstanceKey: string;
+  tenantId: string;
+}
+
+/** What one process instance owns in the history, so that retention can drop it whole. */
+interface Owned {
+  elements: Set<string>;
+  variables: Set<string>;
+  incidents: Set<string>;
+  jobs: Set<string>;
+}
+
+export function isoDate(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+export class History {
+  readonly #clock: Clock;
+  readonly #retentionMs: number;
+  readonly #maxEnded: number;
+
+  readonly #definitions = new Map<string, ProcessDefinitionRow>();
+  /** process definition key → element id → element name. */
+  readonly #elementNames = new Map<string, Map<string, string>>();
+  readonly #instances = new Map<string, ProcessInstanceRow>();
+  readonly #elements = new Map<string, ElementInstanceRow>();
+  /** element instance key → its flow scope key (the process instance's own is undefined). */
+  readonly #flowScopes = new Map<string, string | undefined>();
+  readonly #incidents = new Map<string, IncidentRow>();
+  readonly #jobs = new Map<string, JobRow>();
+  readonly #variables = new Map<string, VariableRow>();
+  /** scope key + name → variable key (updates keep the key of the variable's creation, as Camunda does). */
+  readonly #variableKeys = new Map<string, string>();
+  /** process instance key → active incident count. */
+  readonly #activeIncidents = new Map<string, number>();
+  readonly #owned = new Map<string, Owned>();
+  /** Ended process instances, in the order they ended → end time (engine epoch ms). */
+  readonly #ended = new Map<string, number>();
+
+  constructor(clock: Clock, options: HistoryOptions = {}) {
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    const maxEnded = options.maxEndedInstances ?? DEFAULT_MAX_ENDED_INSTANCES;
+    if (!(retentionMs >= 0)) throw new RangeError(`history.retentionMs must be 0 or more; got ${options.retentionMs}`);
+    if (!(Number.isInteger(maxEnded) && maxEnded >= 0)) {
+      throw new RangeError(`history.maxEndedInstances must be a whole number of at least 0; got ${options.maxEndedInstances}`);
+    }
+    this.#clock = clock;
+    this.#retentionMs = retentionMs;
+    this.#maxEnded = maxEnded;
+  }
+
+  /* ---------- projection ---------- */
+
+  /** Projects a committed batch. Only events are read; commands and rejections change nothing. */
+  apply(records: readonly EngineRecord[]): void {
+    for (const record of records) {
+      if (record.recordType !== 'EVENT') continue;
+      try {
+        this.#applyEvent(record);
+      } catch {
+        // A record of a shape the history does not know must not break the batch's other rows.
+      }
+    }
+    this.prune();
+  }
+
+  #applyEvent(r: EngineRecord): void {
+    const v = r.value;
+    switch (r.valueType) {
+      case 'PROCESS':
+        if (r.intent === 'CREATED') this.#processCreated(r);
+        return;
+      case 'PROCESS_INSTANCE':
+        this.#processInstanceEvent(r);
+        return;
+      case 'INCIDENT':
+        if (r.intent === 'CREATED') this.#incidentCreated(r);
+        else if (r.intent === 'RESOLVED') this.#incidentResolved(r.key);
+        return;
+      case 'JOB':
+        this.#jobEvent(r);
+        return;
+      case 'JOB_BATCH':
+        if (r.intent === 'ACTIVATED') {
+          for (const jobKey of (v.jobKeys as string[] | undefined) ?? []) {
+            const job = this.#jobs.get(jobKey);
+            if (!job) continue;
+            job.worker = String(v.worker ?? '');
+            job.deadline = typeof v.deadline === 'number' && v.deadline > 0 ? isoDate(v.deadline) : null;
+          }
+        }
+        return;
+      case 'VARIABLE':
+        if (r.intent === 'CREATED' || r.intent === 'UPDATED') this.#variableSet(r);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #processCreated(r: EngineRecord): void {
+    const v = r.value as {
+      bpmnProcessId: string;
+      version: number;
+      resourceName: string;
+      model?: { name?: string; elements?: Record<string, { name?: string }> };
+    };
+    const row: ProcessDefinitionRow = {
+      processDefinitionKey: r.key,
+      processDefinitionId: v.bpmnProcessId,
+      resourceName: v.resourceName,
+      version: v.version,
+      tenantId: TENANT_ID,
+      hasStartForm: false,
+    };
+    if (v.model?.name) row.name = v.model.name;
+    this.#definitions.set(r.key, row);
+    const names = new Map<string, string>();
+    for (const [id, element] of Object.entries(v.model?.elements ?? {})) {
+      if (element?.name) names.set(id, element.name);
+    }
+    this.#elementNames.set(r.key, names);
+  }
+
+  #owner(processInstanceKey: string): Owned {
+    let owned = this.#owned.get(processInstanceKey);
+    if (!owned) {
+      owned = { elements: new Set(), variables: new Set(), incidents: new Set(), jobs: new Set() };
+      this.#owned.set(processInstanceKey, owned);
+    }
+    return owned;
+  }
+
+  #processInstanceEvent(r: EngineRecord): void {
+    const v = r.value as {
+      elementId: string;
+      bpmnElementType: string;
+      flowScopeKey?: string;
+      processInstanceKey: string;
+      processDefinitionKey: string;
+      bpmnProcessId: string;
+      version: number;
+      parentProcessInstanceKey?: string;
+      parentElementInstanceKey?: string;
+    };
+    if (r.intent === 'SEQUENCE_FLOW_TAKEN') return;
+    const isProcess = v.flowScopeKey === undefined || v.flowScopeKey === null || r.key === v.processInstanceKey;
+    const state: InstanceState | undefined =
+      r.intent === 'ELEMENT_COMPLETED' ? 'COMPLETED' : r.intent === 'ELEMENT_TERMINATED' ? 'TERMINATED' : undefined;
+    let element = this.#elements.get(r.key);
+    if (!element && r.intent === 'ELEMENT_ACTIVATING') {
+      element = {
+        elementInstanceKey: r.key,
+        processInstanceKey: v.processInstanceKey,
+        processDefinitionKey: v.processDefinitionKey,
+        processDefinitionId: v.bpmnProcessId,
+        elementId: v.elementId,
+        elementName: this.#elementNames.get(v.processDefinitionKey)?.get(v.elementId) ?? v.elementId,
+        type: v.bpmnElementType ?? 'UNKNOWN',
+        state: 'ACTIVE',
+        startDate: isoDate(r.timestamp),
+        hasIncident: false,
+        tenantId: TENANT_ID,
+      };
+      this.#elements.set(r.key, element);
+      this.#flowScopes.set(r.key, isProcess ? undefined : v.flowScopeKey);
+      this.#owner(v.processInstanceKey).elements.add(r.key);
+      if (isProcess) {
+        const definition = this.#definitions.get(v.processDefinitionKey);
+        const instance: ProcessInstanceRow = {
+          processInstanceKey: r.key,
+          processDefinitionKey: v.processDefinitionKey,
+          processDefinitionId: v.bpmnProcessId,
+          processDefinitionName: definition?.name ?? v.bpmnProcessId,
+          processDefinitionVersion: v.version,
+          startDate: isoDate(r.timestamp),
+          state: 'ACTIVE',
+          hasIncident: false,
+          tenantId: TENANT_ID,
+        };
+        if (v.parentProcessInstanceKey && v.parentProcessInstanceKey !== '-1') {
+          instance.parentProcessInstanceKey = String(v.parentProcessInstanceKey);
+        }
+        if (v.parentElementInstanceKey && v.parentElementInstanceKey !== '-1') {
+          instance.parentElementInstanceKey = String(v.parentElementInstanceKey);
+        }
+        this.#instances.set(r.key, instance);
+      }
+    }
+    if (!element || !state) return;
+    element.state = state;
+    element.endDate = isoDate(r.timestamp);
+    const instance = this.#instances.get(r.key);
+    if (instance && instance.state === 'ACTIVE') {
+      instance.state = state;
+      instance.endDate = element.endDate;
+      this.#ended.delete(r.key);
+      this.#ended.set(r.key, r.timestamp);
+    }
+  }
+
+  #incidentCreated(r: EngineRecord): void {
+    const v = r.value as {
+      errorType: string;
+      errorMessage: string;
+      processInstanceKey: string;
+      processDefinitionKey: string;
+      bpmnProcessId: string;
+      elementId: string;
+      elementInstanceKey: string;
+      jobKey?: string;
+    };
+    const row: IncidentRow = {
+      incidentKey: r.key,
+      processDefinitionKey: v.processDefinitionKey,
+      processDefinitionId: v.bpmnProcessId,
+      processInstanceKey: v.processInstanceKey,
+      errorType: v.errorType,
+      errorMessage: v.errorMessage,
+      elementId: v.elementId,
+      elementInstanceKey: v.elementInstanceKey,
+      creationTime: isoDate(r.timestamp),
+      state: 'ACTIVE',
+      tenantId: TENANT_ID,
+    };
+    if (v.jobKey) row.jobKey = v.jobKey;
+    this.#incidents.set(r.key, row);
+    this.#owner(v.processInstanceKey).incidents.add(r.key);
+    this.#activeIncidents.set(v.processInstanceKey, (this.#activeIncidents.get(v.processInstanceKey) ?? 0) + 1);
+    const instance = this.#instances.get(v.processInstanceKey);
+    if (instance) instance.hasIncident = true;
+    const element = this.#elements.get(v.elementInstanceKey);
+    if (element) {
+      element.hasIncident = true;
+      element.incidentKey = r.key;
+    }
+  }
+
+  #incidentResolved(key: string): void {
+    const row = this.#incidents.get(key);
+    if (!row || row.state === 'RESOLVED') return;
+    row.state = 'RESOLVED';
+    const left = (this.#activeIncidents.get(row.processInstanceKey) ?? 1) - 1;
+    if (left > 0) this.#activeIncidents.set(row.processInstanceKey, left);
+    else this.#activeIncidents.delete(row.processInstanceKey);
+    const instance = this.#instances.get(row.processInstanceKey);
+    if (instance) instance.hasIncident = left > 0;
+    const element = this.#elements.get(row.elementInstanceKey);
+    if (element && element.incidentKey === key) {
+      element.hasIncident = false;
+      delete element.incidentKey;
+    }
+  }
+
+  #jobEvent(r: EngineRecord): void {
+    const v = r.value as {
+      type?: string;
+      retries?: number;
+      customHeaders?: Record<string, string>;
+      elementInstanceKey?: string;
+      elementId?: string;
+      processInstanceKey?: string;
+      processDefinitionKey?: string;
+      bpmnProcessId?: string;
+      errorMessage?: string;
+      errorCode?: string;
+      deadline?: number;
+    };
+    if (r.intent === 'CREATED') {
+      const row: JobRow = {
+        jobKey: r.key,
+        type: String(v.type),
+        worker: '',
+        state: 'CREATED',
+        kind: 'BPMN_ELEMENT',
+        listenerEventType: 'UNSPECIFIED',
+        retries: Number(v.retries ?? 0),
+        isDenied: null,
+        deniedReason: null,
+        hasFailedWithRetriesLeft: false,
+        errorCode: null,
+        errorMessage: null,
+        customHeaders: { ...(v.customHeaders ?? {}) },
+        deadline: null,
+        processDefinitionId: String(v.bpmnProcessId),
+        processDefinitionKey: String(v.processDefinitionKey),
+        processInstanceKey: String(v.processInstanceKey),
+        elementId: String(v.elementId),
+        elementInstanceKey: String(v.elementInstanceKey),
+        tenantId: TENANT_ID,
+      };
+      this.#jobs.set(r.key, row);
+      this.#owner(row.processInstanceKey).jobs.add(r.key);
+      return;
+    }
+    const job = this.#jobs.get(r.key);
+    if (!job) return;
+    switch (r.intent) {
+      case 'COMPLETED':
+        job.state = 'COMPLETED';
+        job.endTime = isoDate(r.timestamp);
+        job.hasFailedWithRetriesLeft = false;
+        return;
+      case 'CANCELED':
+        job.state = 'CANCELED';
+        job.endTime = isoDate(r.timestamp);
+        return;
+      case 'FAILED':
+        job.state = 'FAILED';
+        job.retries = Number(v.retries ?? 0);
+        job.errorMessage = v.errorMessage ?? '';
+        job.hasFailedWithRetriesLeft = job.retries > 0;
+        job.deadline = null;
+        return;
+      case 'ERROR_THROWN':
+        job.state = 'ERROR_THROWN';
+        job.errorCode = v.errorCode ?? '';
+        job.errorMessage = v.errorMessage ?? '';
+        job.deadline = null;
+        return;
+      case 'TIMED_OUT':
+        job.state = 'TIMED_OUT';
+        job.deadline = null;
+        return;
+      case 'RETRIES_UPDATED':
+        job.state = 'RETRIES_UPDATED';
+        job.retries = Number(v.retries ?? job.retries);
+        return;
+      case 'TIMEOUT_UPDATED':
+        if (typeof v.deadline === 'number') job.deadline = isoDate(v.deadline);
+        return;
+      case 'YIELDED':
+        job.deadline = null;
+        return;
+      default:
+        return;
+    }
+  }
+
+  #variableSet(r: EngineRecord): void {
+    const v = r.value as { scopeKey: string; name: string; value: unknown; processInstanceKey: string };
+    const id = `${v.scopeKey}\u0000${v.name}`;
+    const text = JSON.stringify(v.value ?? null);
+    const existing = this.#variableKeys.get(id);
+    const row = existing ? this.#variables.get(existing) : undefined;
+    if (row) {
+      row.value = text;
+      return;
+    }
+    this.#variableKeys.set(id, r.key);
+    this.#variables.set(r.key, {
+      variableKey: r.key,
+      name: v.name,
+      value: text,
+      scopeKey: v.scopeKey,
+      processInstanceKey: v.processInstanceKey,
+      tenantId: TENANT_ID,
+    });
+    this.#owner(v.processInstanceKey).variables.add(r.key);
+  }
+
+  /* ---------- retention ---------- */
+
+  /**
+   * Drops ended process instances past retention (by the engine clock) or beyond the count limit, with
+   * everything they own. Runs after each batch and before each read.
+   */
+  prune(now = this.#clock.now()): void {
+    const cutoff = now - this.#retentionMs;
+    for (const [key, endedAt] of this.#ended) {
+      if (this.#ended.size <= this.#maxEnded && endedAt > cutoff) break;
+      this.#drop(key);
+    }
+  }
+
+  #drop(processInstanceKey: string): void {
+    this.#ended.delete(processInstanceKey);
+    this.#instances.delete(processInstanceKey);
+    this.#activeIncidents.delete(processInstanceKey);
+    const owned = this.#owned.get(processInstanceKey);
+    this.#owned.delete(processInstanceKey);
+    if (!owned) return;
+    for (const key of owned.elements) {
+      this.#elements.delete(key);
+      this.#flowScopes.delete(key);
+    }
+    for (const key of owned.variables) {
+      const row = this.#variables.get(key);
+      if (row) this.#variableKeys.delete(`${row.scopeKey}\u0000${row.name}`);
+      this.#variables.delete(key);
+    }
+    for (const key of owned.incidents) this.#incidents.delete(key);
+    for (const key of owned.jobs) this.#jobs.delete(key);
+  }
+
+  /* ---------- reads ---------- */
+
+  processDefinitions(): IterableIterator<ProcessDefinitionRow> {
+    return this.#definitions.values();
+  }
+  processDefinition(key: string): ProcessDefinitionRow | undefined {
+    return this.#definitions.get(key);
+  }
+  processInstances(): IterableIterator<ProcessInstanceRow> {
+    this.prune();
+    return this.#instances.values();
+  }
+  processInstance(key: string): ProcessInstanceRow | undefined {
+    this.prune();
+    return this.#instances.get(key);
+  }
+  elementInstances(): IterableIterator<ElementInstanceRow> {
+    this.prune();
+    return this.#elements.values();
+  }
+  elementInstance(key: string): ElementInstanceRow | undefined {
+    this.prune();
+    return this.#elements.get(key);
+  }
+  /** The flow scope of an element instance (undefined for a process instance or an unknown key). */
+  flowScopeOf(elementInstanceKey: string): string | undefined {
+    return this.#flowScopes.get(elementInstanceKey);
+  }
+  incidents(): IterableIterator<IncidentRow> {
+    this.prune();
+    return this.#incidents.values();
+  }
+  incident(key: string): IncidentRow | undefined {
+    this.prune();
+    return this.#incidents.get(key);
+  }
+  jobs(): IterableIterator<JobRow> {
+    this.prune();
+    return this.#jobs.values();
+  }
+  job(key: string): JobRow | undefined {
+    this.prune();
+    return this.#jobs.get(key);
+  }
+  variables(): IterableIterator<VariableRow> {
+    this.prune();
+    return this.#variables.values();
+  }
+  variable(key: string): VariableRow | undefined {
+    this.prune();
+    return this.#variables.get(key);
+  }
+  /** Variables of one process instance (all scopes). */
+  variablesOf(processInstanceKey: string): VariableRow[] {
+    const owned = this.#owned.get(processInstanceKey);
+    if (!owned) return [];
+    return [...owned.variables].map((k) => this.#variables.get(k)).filter((row): row is VariableRow => row !== undefined);
+  }
+
+  /** Row counts, for tests and monitoring. */
+  sizes(): Record<'processDefinitions' | 'processInstances' | 'endedInstances' | 'elementInstances' | 'incidents' | 'jobs' | 'variables', number> {
+    return {
+      processDefinitions: this.#definitions.size,
+      processInstances: this.#instances.size,
+      endedInstances: this.#ended.size,
+      elementInstances: this.#elements.size,
+      incidents: this.#incidents.size,
+      jobs: this.#jobs.size,
+      variables: this.#variables.size,
+    };
+  }
+}
