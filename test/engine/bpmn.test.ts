@@ -210,15 +210,21 @@ describe('FEEL in task definitions and subscriptions', () => {
 
 describe('Unsupported BPMN is rejected at deploy, loudly', () => {
   const cases: [kind: string, elementId: string, fragment: string][] = [
-    ['an embedded subprocess', 'sub', '<bpmn:subProcess id="sub"><bpmn:startEvent id="subStart" /></bpmn:subProcess>'],
-    ['a call activity', 'call', '<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="x" /></bpmn:extensionElements></bpmn:callActivity>'],
-    ['an inclusive gateway', 'incl', '<bpmn:inclusiveGateway id="incl" />'],
-    ['an event-based gateway', 'evgw', '<bpmn:eventBasedGateway id="evgw" />'],
-    ['a signal catch event', 'sig', '<bpmn:intermediateCatchEvent id="sig"><bpmn:signalEventDefinition id="sig_def" /></bpmn:intermediateCatchEvent>'],
+    ['an escalation end event', 'esc', '<bpmn:endEvent id="esc"><bpmn:escalationEventDefinition id="esc_def" /></bpmn:endEvent>'],
+    ['a link throw event', 'link', '<bpmn:intermediateThrowEvent id="link"><bpmn:linkEventDefinition id="link_def" name="l" /></bpmn:intermediateThrowEvent>'],
+    ['a conditional catch event', 'cond', '<bpmn:intermediateCatchEvent id="cond"><bpmn:conditionalEventDefinition id="cond_def" /></bpmn:intermediateCatchEvent>'],
+    ['a complex gateway', 'cplx', '<bpmn:complexGateway id="cplx" />'],
+    ['a transaction', 'tx', '<bpmn:transaction id="tx" />'],
+    ['an ad-hoc subprocess', 'adhoc', '<bpmn:adHocSubProcess id="adhoc" />'],
+    ['a standard loop', 'loop', '<bpmn:task id="loop"><bpmn:standardLoopCharacteristics /></bpmn:task>'],
+    ['an empty event-based gateway', 'evgw', '<bpmn:eventBasedGateway id="evgw" />'],
+    ['a signal catch event without a signal', 'sig', '<bpmn:intermediateCatchEvent id="sig"><bpmn:signalEventDefinition id="sig_def" /></bpmn:intermediateCatchEvent>'],
+    ['a subprocess without a start event', 'sub', '<bpmn:subProcess id="sub"><bpmn:endEvent id="subEnd" /></bpmn:subProcess>'],
+    ['a call activity without a process id', 'call', '<bpmn:callActivity id="call" />'],
     [
-      'a multi-instance service task',
+      'a multi-instance task without an input collection',
       'multi',
-      '<bpmn:serviceTask id="multi"><bpmn:extensionElements><zeebe:taskDefinition type="t" /></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>',
+      '<bpmn:serviceTask id="multi"><bpmn:extensionElements><zeebe:taskDefinition type="t" /></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics /></bpmn:serviceTask>',
     ],
   ];
   for (const [kind, elementId, fragment] of cases) {

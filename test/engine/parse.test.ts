@@ -38,10 +38,21 @@ test('an unsupported element is named with its id and kind', async () => {
 
 test('an unsupported event definition is named', async () => {
   const errors = await errorsOf(
-    wrap(`<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition/></bpmn:intermediateCatchEvent>`),
+    wrap(`<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`),
   );
   assert.match(errors, /Element: wait \(bpmn:IntermediateCatchEvent\)/);
-  assert.match(errors, /TimerEventDefinition/);
+  assert.match(errors, /ConditionalEventDefinition/);
+});
+
+test('a timer without a definition, or with a bad one, is named', async () => {
+  const empty = await errorsOf(
+    wrap(`<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition/></bpmn:intermediateCatchEvent>`),
+  );
+  assert.match(empty, /Element: wait \(bpmn:IntermediateCatchEvent\)[\s\S]*exactly one of timeDate, timeDuration or timeCycle/);
+  const bad = await errorsOf(
+    wrap(`<bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1X</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>`),
+  );
+  assert.match(bad, /Element: wait[\s\S]*Invalid duration format 'PT1X'/);
 });
 
 test('a service task without a task definition is rejected as Zeebe does', async () => {
@@ -72,7 +83,7 @@ test('bad FEEL syntax is reported at deploy time', async () => {
 test('broken XML, no executable process, and two none start events are rejected', async () => {
   assert.match(await errorsOf('<bpmn:definitions><oops'), /cannot parse the XML/);
   assert.match(await errorsOf(wrap('<bpmn:startEvent id="s"/>', false)), /at least one executable process/);
-  assert.match(await errorsOf(wrap('<bpmn:startEvent id="s1"/><bpmn:startEvent id="s2"/>')), /only one none start event/);
+  assert.match(await errorsOf(wrap('<bpmn:startEvent id="s1"/><bpmn:startEvent id="s2"/>')), /Multiple none start events are not allowed/);
 });
 
 test('a message catch without a correlation key, and two catch-all error boundaries, are rejected', async () => {

@@ -4,10 +4,21 @@
  */
 import { evaluateFeel } from '../feel/index.ts';
 import type { ProcessingContext } from '../processing/engine.ts';
-import type { ElementValue, IncidentValue, SubscriptionValue } from '../state/appliers.ts';
+import type { ElementValue, IncidentValue } from '../state/appliers.ts';
 import type { ElementInstance } from '../state/state.ts';
+import { closeCatchEvents } from './events.ts';
 import { onRootEnded } from './instances.ts';
-import { BPMN_ELEMENT_TYPE, elementOf, emptyNode, flowOf, type FlowNode, type Mapping, type ProcessModel } from './model.ts';
+import {
+  BPMN_ELEMENT_TYPE,
+  MULTI_INSTANCE_BODY,
+  elementOf,
+  emptyNode,
+  eventSubprocessesOf,
+  flowOf,
+  type FlowNode,
+  type Mapping,
+  type ProcessModel,
+} from './model.ts';
 
 export function modelOf(ctx: ProcessingContext, instance: ElementInstance): ProcessModel {
   const def = ctx.state.process(instance.processDefinitionKey);
@@ -27,7 +38,7 @@ export function nodeOf(ctx: ProcessingContext, instance: ElementInstance): FlowN
 export function elementValue(instance: ElementInstance, node: FlowNode, extra: Partial<ElementValue> = {}): ElementValue {
   return {
     elementId: instance.elementId,
-    bpmnElementType: BPMN_ELEMENT_TYPE[node.kind],
+    bpmnElementType: instance.multiInstance ? MULTI_INSTANCE_BODY : BPMN_ELEMENT_TYPE[node.kind],
     flowScopeKey: instance.flowScopeKey,
     processInstanceKey: instance.processInstanceKey,
     processDefinitionKey: instance.processDefinitionKey,
@@ -138,7 +149,8 @@ export function applyOutputMappings(ctx: ProcessingContext, instance: ElementIns
     raiseIncident(ctx, instance, node, 'IO_MAPPING_ERROR', result.message);
     return false;
   }
-  mergeVariables(ctx, instance.flowScopeKey, instance.processInstanceKey, result.variables);
+  if (isInnerInstance(ctx, instance)) setLocalVariables(ctx, instance.key, instance.processInstanceKey, result.variables);
+  else mergeVariables(ctx, instance.flowScopeKey, instance.processInstanceKey, result.variables);
   return true;
 }
 
@@ -150,6 +162,12 @@ export function applyResultVariables(ctx: ProcessingContext, instance: ElementIn
   if (Object.keys(vars).length === 0) return;
   if (node.outputs.length > 0) setLocalVariables(ctx, instance.key, instance.processInstanceKey, vars);
   else mergeVariables(ctx, instance.key, instance.processInstanceKey, vars);
+}
+
+/** An inner instance of a multi-instance body. */
+export function isInnerInstance(ctx: ProcessingContext, instance: ElementInstance): boolean {
+  if (instance.flowScopeKey === undefined) return false;
+  return ctx.state.elementInstances.get(instance.flowScopeKey)?.multiInstance !== undefined;
 }
 
 /* ---------- incidents ---------- */
@@ -199,8 +217,14 @@ export interface ActivateCommandValue {
   epoch: number;
   /** Process element only: the start event to enter. */
   startElementId?: string;
-  /** Boundary events: variables that become the event's locals. */
+  /** Variables that become the element's locals (multi-instance inner instances: inputElement, loopCounter). */
   localVariables?: Record<string, unknown>;
+  /** A multi-instance inner instance (its flow scope is the body). */
+  inner?: boolean;
+  /** A catch event after an event-based gateway that already fired, with the event's variables. */
+  eventVariables?: Record<string, unknown>;
+  /** An inclusive join re-checking whether it can fire: how often it was put back behind tokens in flight. */
+  joinCheck?: number;
 }
 
 export function queueActivation(ctx: ProcessingContext, scope: ElementInstance, elementId: string, viaFlows: string[], extra: Partial<ActivateCommandValue> = {}): void {
@@ -216,13 +240,18 @@ export function queueActivation(ctx: ProcessingContext, scope: ElementInstance, 
   ctx.followUp({ valueType: 'PROCESS_INSTANCE', intent: 'ACTIVATE_ELEMENT', key: ctx.state.nextKey(), value: { ...value } });
 }
 
-/** Takes the given outgoing flows of a completed element; waits at parallel joins. */
-export function takeFlows(ctx: ProcessingContext, scope: ElementInstance, flowIds: string[]): void {
+/** Parallel and inclusive gateways with more than one incoming flow: tokens wait there. */
+export function isJoin(node: FlowNode): boolean {
+  return (node.kind === 'parallelGateway' || node.kind === 'inclusiveGateway') && node.incoming.length > 1;
+}
+
+/** Takes the given outgoing flows of a completed element; waits at joins. */
+export function takeFlows(ctx: ProcessingContext, scope: ElementInstance, flowIds: string[], extra: Partial<ActivateCommandValue> = {}): void {
   const model = modelOf(ctx, scope);
   for (const flowId of flowIds) {
     const flow = flowOf(model, flowId);
     const target = elementOf(model, flow.target);
-    const isJoin = target.kind === 'parallelGateway' && target.incoming.length > 1;
+    const join = isJoin(target);
     ctx.event('PROCESS_INSTANCE', 'SEQUENCE_FLOW_TAKEN', ctx.state.nextKey(), {
       elementId: flowId,
       bpmnElementType: 'SEQUENCE_FLOW',
@@ -231,10 +260,12 @@ export function takeFlows(ctx: ProcessingContext, scope: ElementInstance, flowId
       processDefinitionKey: scope.processDefinitionKey,
       bpmnProcessId: scope.bpmnProcessId,
       version: scope.version,
-      joinTarget: isJoin ? target.id : undefined,
+      joinTarget: join ? target.id : undefined,
     });
-    if (!isJoin) {
-      queueActivation(ctx, scope, target.id, [flowId]);
+    if (!join) {
+      queueActivation(ctx, scope, target.id, [flowId], extra);
+    } else if (target.kind === 'inclusiveGateway') {
+      queueActivation(ctx, scope, target.id, [], { joinCheck: 0 });
     } else if (joinReady(scope, target)) {
       queueActivation(ctx, scope, target.id, [...target.incoming]);
     }
@@ -246,11 +277,60 @@ export function joinReady(scope: ElementInstance, gateway: FlowNode): boolean {
   return gateway.incoming.every((flow) => (tokens[flow] ?? 0) > 0);
 }
 
+/** Tokens taken into the scope that no element has consumed yet and that wait at no join. */
+export function tokensInFlight(scope: ElementInstance): number {
+  let waiting = 0;
+  for (const flows of Object.values(scope.joinTokens)) for (const n of Object.values(flows)) waiting += n;
+  return scope.activeFlows - waiting;
+}
+
+/**
+ * An inclusive join can fire when each incoming flow either holds a token or can no longer be reached from
+ * anything alive in the scope (active elements, and tokens waiting at other joins).
+ */
+export function inclusiveJoinReady(ctx: ProcessingContext, scope: ElementInstance, gateway: FlowNode): boolean {
+  const model = modelOf(ctx, scope);
+  const tokens = scope.joinTokens[gateway.id] ?? {};
+  const missing = gateway.incoming.filter((flow) => !((tokens[flow] ?? 0) > 0));
+  if (missing.length === 0) return true;
+  const alive = new Set<string>();
+  for (const childKey of ctx.state.childrenOf(scope.key)) {
+    const child = ctx.state.elementInstances.get(childKey);
+    if (child) alive.add(child.elementId);
+  }
+  for (const [joinId, flows] of Object.entries(scope.joinTokens)) {
+    if (joinId !== gateway.id && Object.values(flows).some((n) => n > 0)) alive.add(joinId);
+  }
+  const sources = new Set(missing.map((flow) => flowOf(model, flow).source));
+  // Everything reachable from what is alive, not passing through the join itself.
+  const seen = new Set<string>();
+  const queue = [...alive];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (seen.has(id) || id === gateway.id) continue;
+    seen.add(id);
+    if (sources.has(id)) return false;
+    const node = model.elements[id];
+    if (!node) continue;
+    for (const flow of node.outgoing) queue.push(flowOf(model, flow).target);
+    for (const boundary of node.boundaries) queue.push(boundary);
+  }
+  return true;
+}
+
 /** After a child ended: completes the scope when nothing is left in it, or finishes its termination. */
 export function afterChildEnded(ctx: ProcessingContext, scopeKey: string | undefined): void {
   if (scopeKey === undefined) return;
   const scope = ctx.state.elementInstances.get(scopeKey);
-  if (!scope || scope.activeChildren > 0) return;
+  if (!scope) return;
+  if (scope.state === 'ACTIVATED') {
+    // A token that ended elsewhere may be what an inclusive join was waiting for.
+    const model = modelOf(ctx, scope);
+    for (const joinId of Object.keys(scope.joinTokens)) {
+      if (model.elements[joinId]?.kind === 'inclusiveGateway') queueActivation(ctx, scope, joinId, [], { joinCheck: 0 });
+    }
+  }
+  if (scope.activeChildren > 0) return;
   if (scope.state === 'TERMINATING') {
     finishTermination(ctx, scope);
   } else if (scope.state === 'ACTIVATED' && scope.activeFlows <= 0) {
@@ -260,19 +340,6 @@ export function afterChildEnded(ctx: ProcessingContext, scopeKey: string | undef
 
 /* ---------- termination ---------- */
 
-export function closeSubscription(ctx: ProcessingContext, instance: ElementInstance): void {
-  const sub = ctx.state.subscriptions.get(instance.key);
-  if (!sub) return;
-  const value: SubscriptionValue = {
-    elementInstanceKey: sub.elementInstanceKey,
-    processInstanceKey: sub.processInstanceKey,
-    bpmnProcessId: sub.bpmnProcessId,
-    messageName: sub.messageName,
-    correlationKey: sub.correlationKey,
-  };
-  ctx.event('MESSAGE_SUBSCRIPTION', 'DELETED', ctx.state.nextKey(), value);
-}
-
 function cancelJob(ctx: ProcessingContext, instance: ElementInstance): void {
   if (!instance.jobKey) return;
   const job = ctx.state.jobs.get(instance.jobKey);
@@ -280,18 +347,20 @@ function cancelJob(ctx: ProcessingContext, instance: ElementInstance): void {
 }
 
 /**
- * Terminates an element instance and everything in it. With `quiet`, the flow scope is not checked for
- * completion afterwards (the caller activates something in its place, e.g. an error boundary event).
+ * Terminates an element instance and everything in it (a call activity: the process instance it called).
+ * With `quiet`, the flow scope is not checked for completion afterwards (the caller activates something in
+ * its place, e.g. an error boundary event).
  */
 export function terminate(ctx: ProcessingContext, instance: ElementInstance, quiet = false): void {
   if (instance.state === 'TERMINATING') return;
   const node = nodeOf(ctx, instance);
   transition(ctx, instance, node, 'ELEMENT_TERMINATING');
   cancelJob(ctx, instance);
-  closeSubscription(ctx, instance);
+  closeCatchEvents(ctx, instance.key);
   resolveIncidentsOf(ctx, instance);
+  const called = instance.calledChildKey ? ctx.state.elementInstances.get(instance.calledChildKey) : undefined;
   const children = ctx.state.childrenOf(instance.key);
-  if (children.length === 0) {
+  if (children.length === 0 && !called) {
     finishTermination(ctx, instance, quiet);
     return;
   }
@@ -299,6 +368,7 @@ export function terminate(ctx: ProcessingContext, instance: ElementInstance, qui
     const child = ctx.state.elementInstances.get(childKey);
     if (child) terminate(ctx, child);
   }
+  if (called) terminate(ctx, called);
 }
 
 function finishTermination(ctx: ProcessingContext, instance: ElementInstance, quiet = false): void {
@@ -306,62 +376,105 @@ function finishTermination(ctx: ProcessingContext, instance: ElementInstance, qu
   const flowScopeKey = instance.flowScopeKey;
   const root = flowScopeKey === undefined ? { ...instance } : undefined;
   transition(ctx, instance, node, 'ELEMENT_TERMINATED');
-  if (root) onRootEnded(ctx, root);
+  if (root) {
+    onRootEnded(ctx, root);
+    // A called process instance ended by its caller's termination: the call activity finishes terminating.
+    const caller = root.parentElementInstanceKey ? ctx.state.elementInstances.get(root.parentElementInstanceKey) : undefined;
+    if (caller?.state === 'TERMINATING' && caller.activeChildren === 0) finishTermination(ctx, caller);
+    return;
+  }
   if (!quiet) afterChildEnded(ctx, flowScopeKey);
 }
 
 /* ---------- errors ---------- */
 
-export interface CaughtError {
-  boundary: FlowNode;
-  activity: ElementInstance;
-}
+export type CaughtError =
+  | { kind: 'boundary'; boundary: FlowNode; activity: ElementInstance }
+  | { kind: 'eventSubprocess'; eventSubprocess: FlowNode; scope: ElementInstance };
 
-/** Finds the catch event for `code`, from the throwing element outwards. An exact code beats the catch-all. */
+/**
+ * Finds the catch event for `code`, scope by scope from the throwing element outwards: the error event
+ * subprocesses of each enclosing scope and the error boundary events of each enclosing activity, into the
+ * calling process instance through call activities. In one place an exact code beats the catch-all.
+ */
 export function findErrorCatch(ctx: ProcessingContext, thrower: ElementInstance, code: string): CaughtError | undefined {
-  const model = modelOf(ctx, thrower);
   let current: ElementInstance | undefined = thrower;
-  while (current && current.flowScopeKey !== undefined) {
-    const node = model.elements[current.elementId];
-    if (node) {
+  let cameFromEventSubprocess = false;
+  while (current) {
+    const model = modelOf(ctx, current);
+    const node = nodeOf(ctx, current);
+    const inner = isInnerInstance(ctx, current);
+    if (current !== thrower && !cameFromEventSubprocess) {
+      const starts = eventSubprocessesOf(model, node)
+        .map((id) => elementOf(model, id))
+        .map((esp) => ({ esp, start: esp.startEvent ? elementOf(model, esp.startEvent) : undefined }))
+        .filter((e) => e.start?.event === 'error');
+      const match = starts.find((e) => e.start!.errorCode === code) ?? starts.find((e) => e.start!.errorCode === undefined);
+      if (match) return { kind: 'eventSubprocess', eventSubprocess: match.esp, scope: current };
+    }
+    if (current.flowScopeKey !== undefined && !inner) {
       const boundaries = node.boundaries.map((id) => elementOf(model, id)).filter((b) => b.event === 'error');
       const match = boundaries.find((b) => b.errorCode === code) ?? boundaries.find((b) => b.errorCode === undefined);
-      if (match) return { boundary: match, activity: current };
+      if (match) return { kind: 'boundary', boundary: match, activity: current };
     }
-    current = ctx.state.elementInstances.get(current.flowScopeKey);
+    cameFromEventSubprocess = node.kind === 'eventSubProcess';
+    current =
+      current.flowScopeKey !== undefined
+        ? ctx.state.elementInstances.get(current.flowScopeKey)
+        : current.parentElementInstanceKey
+          ? ctx.state.elementInstances.get(current.parentElementInstanceKey)
+          : undefined;
   }
   return undefined;
 }
 
-/** Terminates the activity and activates the boundary event with the thrown variables as its locals. */
-export function catchError(ctx: ProcessingContext, caught: CaughtError, variables: Record<string, unknown>): void {
-  const scope = ctx.state.elementInstances.get(caught.activity.flowScopeKey!);
-  terminate(ctx, caught.activity, true);
-  if (!scope) return;
-  queueActivation(ctx, scope, caught.boundary.id, [], { localVariables: variables });
+/** Activates an element in `scope` now (its ACTIVATING is written at once); the rest follows as a command. */
+export function activateNow(ctx: ProcessingContext, scope: ElementInstance, elementId: string, extra: { interruptsFlowScope?: boolean } = {}): string {
+  const model = modelOf(ctx, scope);
+  const node = elementOf(model, elementId);
+  const key = ctx.state.nextKey();
+  const value: ElementValue = {
+    elementId,
+    bpmnElementType: BPMN_ELEMENT_TYPE[node.kind],
+    flowScopeKey: scope.key,
+    processInstanceKey: scope.processInstanceKey,
+    processDefinitionKey: scope.processDefinitionKey,
+    bpmnProcessId: scope.bpmnProcessId,
+    version: scope.version,
+    viaFlows: [],
+  };
+  if (extra.interruptsFlowScope) value.interruptsFlowScope = true;
+  ctx.event('PROCESS_INSTANCE', 'ELEMENT_ACTIVATING', key, value);
+  ctx.followUp({
+    valueType: 'PROCESS_INSTANCE',
+    intent: 'ACTIVATE_ELEMENT',
+    key,
+    value: { elementId, flowScopeKey: scope.key, processInstanceKey: scope.processInstanceKey, processDefinitionKey: scope.processDefinitionKey, viaFlows: [], epoch: scope.flowEpoch },
+  });
+  return key;
 }
 
-/* ---------- messages ---------- */
-
-/** Correlates a message to an open subscription: the element gets the variables and completes. */
-export function correlateSubscription(
-  ctx: ProcessingContext,
-  elementInstanceKey: string,
-  messageKey: string,
-  variables: Record<string, unknown>,
-): void {
-  const sub = ctx.state.subscriptions.get(elementInstanceKey);
-  const instance = ctx.state.elementInstances.get(elementInstanceKey);
-  if (!sub || !instance || sub.correlating) return;
-  const value: SubscriptionValue = {
-    elementInstanceKey,
-    processInstanceKey: sub.processInstanceKey,
-    bpmnProcessId: sub.bpmnProcessId,
-    messageName: sub.messageName,
-    correlationKey: sub.correlationKey,
-    messageKey,
-  };
-  ctx.event('MESSAGE_SUBSCRIPTION', 'CORRELATED', ctx.state.nextKey(), { ...value, variables });
-  applyResultVariables(ctx, instance, nodeOf(ctx, instance), variables);
-  ctx.followUp({ valueType: 'PROCESS_INSTANCE', intent: 'COMPLETE_ELEMENT', key: elementInstanceKey, value: {} });
+/**
+ * Error boundary: terminates the activity and activates the boundary event with the thrown variables as its
+ * locals. Error event subprocess: takes over its scope (interrupting), with the variables as its locals.
+ */
+export function catchError(ctx: ProcessingContext, caught: CaughtError, variables: Record<string, unknown>): void {
+  if (caught.kind === 'boundary') {
+    const scope = ctx.state.elementInstances.get(caught.activity.flowScopeKey!);
+    if (!scope) return;
+    const key = activateNow(ctx, scope, caught.boundary.id);
+    setLocalVariables(ctx, key, scope.processInstanceKey, variables);
+    terminate(ctx, caught.activity, true);
+    return;
+  }
+  const { scope, eventSubprocess } = caught;
+  const model = modelOf(ctx, scope);
+  const inScope = new Set(eventSubprocessesOf(model, nodeOf(ctx, scope)));
+  closeCatchEvents(ctx, scope.key, (id) => inScope.has(elementOf(model, id).scope ?? ''));
+  const key = activateNow(ctx, scope, eventSubprocess.id, { interruptsFlowScope: true });
+  setLocalVariables(ctx, key, scope.processInstanceKey, variables);
+  for (const childKey of ctx.state.childrenOf(scope.key)) {
+    const child = ctx.state.elementInstances.get(childKey);
+    if (child && child.key !== key) terminate(ctx, child);
+  }
 }

@@ -2,8 +2,10 @@
  * Creating process instances (by request or by a message start event), and what happens when one ends.
  */
 import type { ProcessingContext } from '../processing/engine.ts';
-import type { ElementValue, StartCorrelationValue } from '../state/appliers.ts';
+import type { ElementValue, StartCorrelationValue, TimerValue } from '../state/appliers.ts';
 import { correlationIndexKey, type ElementInstance, type Message, type ProcessDefinition } from '../state/state.ts';
+import { closeCatchEvents, scheduleTimer } from './events.ts';
+import type { ProcessModel } from './model.ts';
 
 export interface NewInstance {
   definition: ProcessDefinition;
@@ -12,6 +14,8 @@ export interface NewInstance {
   startElementId: string | undefined;
   startedByCorrelationKey?: string;
   awaitingResult?: { fetchVariables: string[] };
+  /** A process instance created by a call activity. */
+  parent?: { processInstanceKey: string; elementInstanceKey: string };
 }
 
 /** Writes the process instance's activation and its root variables, and queues the rest. Returns its key. */
@@ -29,6 +33,10 @@ export function createProcessInstance(ctx: ProcessingContext, spec: NewInstance)
   };
   if (spec.startedByCorrelationKey) value.startedByCorrelationKey = spec.startedByCorrelationKey;
   if (spec.awaitingResult) value.awaitingResult = spec.awaitingResult;
+  if (spec.parent) {
+    value.parentProcessInstanceKey = spec.parent.processInstanceKey;
+    value.parentElementInstanceKey = spec.parent.elementInstanceKey;
+  }
   ctx.event('PROCESS_INSTANCE', 'ELEMENT_ACTIVATING', key, value);
   for (const [name, v] of Object.entries(spec.variables)) {
     ctx.event('VARIABLE', 'CREATED', ctx.state.nextKey(), { scopeKey: key, name, value: v, processInstanceKey: key });
@@ -93,5 +101,46 @@ export function onRootEnded(ctx: ProcessingContext, root: ElementInstance): void
       const message = ctx.state.messages.get(messageKey);
       if (message && message.deadline > ctx.now && startByMessage(ctx, root.bpmnProcessId, message)) return;
     }
+  }
+}
+
+/** A problem text when a timer start event of `model` cannot be scheduled (checked before deploying). */
+export function checkTimerStartEvents(model: ProcessModel, now: number): string | undefined {
+  for (const start of model.timerStartEvents) {
+    const schedule = scheduleTimer(start.timer, {}, now);
+    if (!schedule.ok) return `- Element: ${start.elementId} (bpmn:StartEvent)\n    - ERROR: ${schedule.message}`;
+  }
+  return undefined;
+}
+
+/**
+ * A process version became the latest (deployed, or the previous one again after a deletion): the timer
+ * start events of the version it replaces are cancelled and its own are scheduled.
+ */
+export function onProcessBecameLatest(ctx: ProcessingContext, definition: ProcessDefinition, replaced: ProcessDefinition | undefined): void {
+  if (replaced && replaced.key !== definition.key) closeCatchEvents(ctx, `definition:${replaced.key}`);
+  const planned: TimerValue[] = [];
+  for (const start of definition.model.timerStartEvents) {
+    const schedule = scheduleTimer(start.timer, {}, ctx.now);
+    if (!schedule.ok || !schedule.value) continue; // checked before the deployment was accepted
+    planned.push({
+      elementInstanceKey: '-1',
+      catchElementId: start.elementId,
+      interrupting: true,
+      processInstanceKey: '-1',
+      processDefinitionKey: definition.key,
+      bpmnProcessId: definition.bpmnProcessId,
+      ...schedule.value,
+    });
+  }
+  for (const timer of planned) ctx.event('TIMER', 'CREATED', ctx.state.nextKey(), timer);
+}
+
+/** Starts an instance of the latest version of every process with a signal start event for `signalName`. */
+export function startBySignal(ctx: ProcessingContext, signalName: string, variables: Record<string, unknown>): void {
+  for (const key of ctx.state.latest.values()) {
+    const definition = ctx.state.process(key);
+    const start = definition?.model.signalStartEvents.find((s) => s.signalName === signalName);
+    if (definition && start) createProcessInstance(ctx, { definition, variables, startElementId: start.elementId });
   }
 }

@@ -20,7 +20,12 @@ export type ElementKind =
   | 'parallelGateway'
   | 'intermediateCatchEvent'
   | 'intermediateThrowEvent'
-  | 'boundaryEvent';
+  | 'boundaryEvent'
+  | 'subProcess'
+  | 'eventSubProcess'
+  | 'callActivity'
+  | 'inclusiveGateway'
+  | 'eventBasedGateway';
 
 /** Zeebe's `bpmnElementType` names, as records and Operate show them. */
 export const BPMN_ELEMENT_TYPE: Record<ElementKind, string> = {
@@ -39,9 +44,20 @@ export const BPMN_ELEMENT_TYPE: Record<ElementKind, string> = {
   intermediateCatchEvent: 'INTERMEDIATE_CATCH_EVENT',
   intermediateThrowEvent: 'INTERMEDIATE_THROW_EVENT',
   boundaryEvent: 'BOUNDARY_EVENT',
+  subProcess: 'SUB_PROCESS',
+  eventSubProcess: 'EVENT_SUB_PROCESS',
+  callActivity: 'CALL_ACTIVITY',
+  inclusiveGateway: 'INCLUSIVE_GATEWAY',
+  eventBasedGateway: 'EVENT_BASED_GATEWAY',
 };
 
-export type EventKind = 'none' | 'message' | 'error' | 'terminate';
+/** The bpmnElementType of a multi-instance body (it wraps the activity's inner instances). */
+export const MULTI_INSTANCE_BODY = 'MULTI_INSTANCE_BODY';
+
+/** Kinds that contain flow nodes of their own. */
+export const SCOPE_KINDS = new Set<ElementKind>(['subProcess', 'eventSubProcess']);
+
+export type EventKind = 'none' | 'message' | 'error' | 'terminate' | 'timer' | 'signal';
 
 /** A `zeebe:input` / `zeebe:output`: `source` is FEEL (leading '=' stripped), `target` a variable path. */
 export interface Mapping {
@@ -67,6 +83,40 @@ export interface MessageDefinition {
   correlationKeyIsExpression: boolean;
 }
 
+export interface TimerDefinition {
+  type: 'date' | 'duration' | 'cycle';
+  /** The ISO text, or FEEL (without '=') when `isExpression`. */
+  expression: string;
+  isExpression: boolean;
+}
+
+export interface SignalDefinition {
+  name: string;
+  nameIsExpression: boolean;
+}
+
+export interface MultiInstanceDefinition {
+  sequential: boolean;
+  /** FEEL giving the list to iterate. */
+  inputCollection: string;
+  /** The variable each inner instance gets its item in. */
+  inputElement: string | undefined;
+  /** The variable of the body collecting the results, merged out when the body completes. */
+  outputCollection: string | undefined;
+  /** FEEL evaluated in each inner instance when it completes. */
+  outputElement: string | undefined;
+  /** FEEL; when true after an inner instance completed, the body completes. */
+  completionCondition: string | undefined;
+}
+
+export interface CalledElement {
+  /** Static process id, or FEEL when `processIdIsExpression`. */
+  processId: string;
+  processIdIsExpression: boolean;
+  propagateAllChildVariables: boolean;
+  propagateAllParentVariables: boolean;
+}
+
 export interface FlowNode {
   id: string;
   name: string | undefined;
@@ -87,8 +137,22 @@ export interface FlowNode {
   attachedTo?: string;
   /** Activities: ids of the boundary events attached to them. */
   boundaries: string[];
-  /** Exclusive gateways: the default flow id. */
+  /** Exclusive and inclusive gateways: the default flow id. */
   defaultFlow?: string;
+  /** The subprocess (or event subprocess) this node is in; undefined at process level. */
+  scope?: string | undefined;
+  /** Boundary events: cancelActivity. Event subprocess start events: isInterrupting. */
+  interrupting?: boolean;
+  timer?: TimerDefinition;
+  signal?: SignalDefinition;
+  multiInstance?: MultiInstanceDefinition;
+  calledElement?: CalledElement;
+  /** Business rule tasks with `zeebe:calledDecision`. */
+  calledDecision?: { decisionId: string; decisionIdIsExpression: boolean; resultVariable: string };
+  /** Subprocesses: their none start event. Event subprocesses: their start event. */
+  startEvent?: string;
+  /** Scopes (subprocesses and, in the model, the process): their event subprocesses. */
+  eventSubprocesses?: string[];
 }
 
 export interface SequenceFlow {
@@ -108,6 +172,12 @@ export interface ProcessModel {
   noneStartEvent: string | undefined;
   /** Message start events with their (static) message names. */
   messageStartEvents: { elementId: string; messageName: string }[];
+  /** Timer start events (at process level). */
+  timerStartEvents: { elementId: string; timer: TimerDefinition }[];
+  /** Signal start events with their (static) signal names. */
+  signalStartEvents: { elementId: string; signalName: string }[];
+  /** Event subprocesses at process level. */
+  eventSubprocesses: string[];
 }
 
 export function elementOf(model: ProcessModel, id: string): FlowNode {
@@ -125,4 +195,9 @@ export function flowOf(model: ProcessModel, id: string): SequenceFlow {
 /** A flow node with no behaviour configured yet; the parser fills in the rest. */
 export function emptyNode(id: string, name: string | undefined, kind: ElementKind): FlowNode {
   return { id, name, kind, event: 'none', outgoing: [], incoming: [], inputs: [], outputs: [], boundaries: [] };
+}
+
+/** The ids of the event subprocesses of a scope: a subprocess node, or the process (no node). */
+export function eventSubprocessesOf(model: ProcessModel, scopeNode: FlowNode | undefined): string[] {
+  return scopeNode && scopeNode.kind !== 'process' ? (scopeNode.eventSubprocesses ?? []) : model.eventSubprocesses;
 }

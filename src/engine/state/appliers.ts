@@ -8,7 +8,9 @@ import { resourceAppliers } from './resources.ts';
 import {
   addToIndex,
   correlationIndexKey,
+  ownerIndexKey,
   removeFromIndex,
+  type CatchTarget,
   type EngineState,
   type ElementInstance,
   type Incident,
@@ -37,6 +39,13 @@ export interface ElementValue {
   awaitingResult?: { fetchVariables: string[] };
   /** ELEMENT_COMPLETED of a terminate end event: the flow scope's pending tokens are dropped. */
   dropsFlowScopeTokens?: boolean;
+  /** ELEMENT_ACTIVATING of an interrupting event subprocess: the flow scope's pending tokens are dropped. */
+  interruptsFlowScope?: boolean;
+  /** ELEMENT_ACTIVATED of a multi-instance body: the number of inner instances. */
+  multiInstanceTotal?: number;
+  /** ELEMENT_ACTIVATING of a process instance created by a call activity. */
+  parentProcessInstanceKey?: string;
+  parentElementInstanceKey?: string;
 }
 
 export interface FlowTakenValue extends ElementValue {
@@ -84,13 +93,21 @@ export interface MessageValue {
   variables: Record<string, unknown>;
 }
 
-export interface SubscriptionValue {
-  elementInstanceKey: string;
-  processInstanceKey: string;
-  bpmnProcessId: string;
+export interface SubscriptionValue extends CatchTarget {
   messageName: string;
   correlationKey: string;
   messageKey?: string;
+}
+
+export interface TimerValue extends CatchTarget {
+  dueDate: number;
+  repetitions: number;
+  interval?: string;
+  cron?: string;
+}
+
+export interface SignalSubscriptionValue extends CatchTarget {
+  signalName: string;
 }
 
 export interface StartCorrelationValue {
@@ -138,6 +155,12 @@ function removeElement(state: EngineState, key: string): void {
   }
 }
 
+function dropTokens(scope: ElementInstance): void {
+  scope.activeFlows = 0;
+  scope.joinTokens = {};
+  scope.flowEpoch += 1;
+}
+
 function setVariable(state: EngineState, v: VariableValue): void {
   let scope = state.variables.get(v.scopeKey);
   if (!scope) state.variables.set(v.scopeKey, (scope = new Map()));
@@ -158,6 +181,10 @@ const appliers: Record<string, Applier> = {
   },
 
   'PROCESS_INSTANCE:ELEMENT_ACTIVATING': (state, key, v: ElementValue, record) => {
+    if (v.interruptsFlowScope && v.flowScopeKey) {
+      const scope = element(state, v.flowScopeKey);
+      if (scope) dropTokens(scope);
+    }
     const instance: ElementInstance = {
       key,
       elementId: v.elementId,
@@ -175,6 +202,13 @@ const appliers: Record<string, Applier> = {
       startedAt: record.timestamp,
     };
     if (v.awaitingResult) instance.awaitingResult = v.awaitingResult;
+    if (v.bpmnElementType === 'MULTI_INSTANCE_BODY') instance.multiInstance = { total: 0, completed: 0, terminated: 0 };
+    if (v.parentElementInstanceKey) {
+      instance.parentElementInstanceKey = v.parentElementInstanceKey;
+      instance.parentProcessInstanceKey = v.parentProcessInstanceKey;
+      const caller = element(state, v.parentElementInstanceKey);
+      if (caller) caller.calledChildKey = key;
+    }
     if (v.startedByCorrelationKey !== undefined) {
       instance.startedByCorrelationKey = v.startedByCorrelationKey;
       state.messageStartedInstances.set(`${v.bpmnProcessId}\u0000${v.startedByCorrelationKey}`, key);
@@ -199,23 +233,20 @@ const appliers: Record<string, Applier> = {
       }
     }
   },
-  'PROCESS_INSTANCE:ELEMENT_ACTIVATED': (state, key) => {
+  'PROCESS_INSTANCE:ELEMENT_ACTIVATED': (state, key, v: ElementValue) => {
     const instance = element(state, key);
-    if (instance) instance.state = 'ACTIVATED';
+    if (!instance) return;
+    instance.state = 'ACTIVATED';
+    if (v.multiInstanceTotal !== undefined) instance.multiInstance = { total: v.multiInstanceTotal, completed: 0, terminated: 0 };
   },
   'PROCESS_INSTANCE:ELEMENT_COMPLETING': (state, key) => {
     const instance = element(state, key);
     if (instance) instance.state = 'COMPLETING';
   },
   'PROCESS_INSTANCE:ELEMENT_COMPLETED': (state, key, v: ElementValue) => {
-    if (v.dropsFlowScopeTokens && v.flowScopeKey) {
-      const scope = element(state, v.flowScopeKey);
-      if (scope) {
-        scope.activeFlows = 0;
-        scope.joinTokens = {};
-        scope.flowEpoch += 1;
-      }
-    }
+    const scope = v.flowScopeKey ? element(state, v.flowScopeKey) : undefined;
+    if (v.dropsFlowScopeTokens && scope) dropTokens(scope);
+    if (scope?.multiInstance) scope.multiInstance.completed += 1;
     if (!v.flowScopeKey) state.counters.processInstancesCompleted += 1;
     removeElement(state, key);
   },
@@ -223,7 +254,9 @@ const appliers: Record<string, Applier> = {
     const instance = element(state, key);
     if (instance) instance.state = 'TERMINATING';
   },
-  'PROCESS_INSTANCE:ELEMENT_TERMINATED': (state, key) => {
+  'PROCESS_INSTANCE:ELEMENT_TERMINATED': (state, key, v: ElementValue) => {
+    const scope = v.flowScopeKey ? element(state, v.flowScopeKey) : undefined;
+    if (scope?.multiInstance) scope.multiInstance.terminated += 1;
     removeElement(state, key);
   },
   'PROCESS_INSTANCE:SEQUENCE_FLOW_TAKEN': (state, _key, v: FlowTakenValue) => {
@@ -366,31 +399,41 @@ const appliers: Record<string, Applier> = {
     state.messages.delete(key);
     removeFromIndex(state.messagesByCorrelation, correlationIndexKey(message.name, message.correlationKey), key);
   },
-  'MESSAGE_SUBSCRIPTION:CREATED': (state, _key, v: SubscriptionValue) => {
-    state.subscriptions.set(v.elementInstanceKey, { ...v, correlating: false });
-    addToIndex(
-      state.subscriptionsByCorrelation,
-      correlationIndexKey(v.messageName, v.correlationKey),
-      v.elementInstanceKey,
-    );
+  'MESSAGE_SUBSCRIPTION:CREATED': (state, key, v: SubscriptionValue) => {
+    const { messageKey: _m, ...rest } = v;
+    state.subscriptions.set(key, { key, ...rest });
+    addToIndex(state.subscriptionsByCorrelation, correlationIndexKey(v.messageName, v.correlationKey), key);
+    addToIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
   },
   'MESSAGE_SUBSCRIPTION:CORRELATED': (state, _key, v: SubscriptionValue) => {
-    const sub = state.subscriptions.get(v.elementInstanceKey);
-    if (sub) sub.correlating = true;
-    removeFromIndex(
-      state.subscriptionsByCorrelation,
-      correlationIndexKey(v.messageName, v.correlationKey),
-      v.elementInstanceKey,
-    );
     if (v.messageKey) state.messages.get(v.messageKey)?.correlatedProcesses.add(v.bpmnProcessId);
   },
-  'MESSAGE_SUBSCRIPTION:DELETED': (state, _key, v: SubscriptionValue) => {
-    state.subscriptions.delete(v.elementInstanceKey);
-    removeFromIndex(
-      state.subscriptionsByCorrelation,
-      correlationIndexKey(v.messageName, v.correlationKey),
-      v.elementInstanceKey,
-    );
+  'MESSAGE_SUBSCRIPTION:DELETED': (state, key, v: SubscriptionValue) => {
+    state.subscriptions.delete(key);
+    removeFromIndex(state.subscriptionsByCorrelation, correlationIndexKey(v.messageName, v.correlationKey), key);
+    removeFromIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
+  },
+  'TIMER:CREATED': (state, key, v: TimerValue) => {
+    state.timers.set(key, { key, ...v });
+    addToIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
+  },
+  'TIMER:TRIGGERED': (state, key, v: TimerValue) => {
+    state.timers.delete(key);
+    removeFromIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
+  },
+  'TIMER:CANCELED': (state, key, v: TimerValue) => {
+    state.timers.delete(key);
+    removeFromIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
+  },
+  'SIGNAL_SUBSCRIPTION:CREATED': (state, key, v: SignalSubscriptionValue) => {
+    state.signalSubscriptions.set(key, { key, ...v });
+    addToIndex(state.signalSubscriptionsByName, v.signalName, key);
+    addToIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
+  },
+  'SIGNAL_SUBSCRIPTION:DELETED': (state, key, v: SignalSubscriptionValue) => {
+    state.signalSubscriptions.delete(key);
+    removeFromIndex(state.signalSubscriptionsByName, v.signalName, key);
+    removeFromIndex(state.catchEventsByOwner, ownerIndexKey(v), key);
   },
   'MESSAGE_START_EVENT_SUBSCRIPTION:CORRELATED': (state, _key, v: StartCorrelationValue) => {
     state.messages.get(v.messageKey)?.correlatedProcesses.add(v.bpmnProcessId);
@@ -412,6 +455,7 @@ const STATELESS = new Set([
   'PROCESS_INSTANCE_CREATION:CREATED',
   'VARIABLE_DOCUMENT:UPDATED',
   'SIGNAL:BROADCASTED',
+  'SIGNAL_SUBSCRIPTION:TRIGGERED',
 ]);
 
 export function applyEvent(state: EngineState, record: EngineRecord): void {

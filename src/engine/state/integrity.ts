@@ -7,7 +7,7 @@
  */
 import { applyEvent } from './appliers.ts';
 import type { EngineRecord } from './records.ts';
-import { correlationIndexKey, EngineState } from './state.ts';
+import { correlationIndexKey, EngineState, ownerIndexKey } from './state.ts';
 
 export function checkIndexes(state: EngineState): string[] {
   const problems: string[] = [];
@@ -57,13 +57,25 @@ export function checkIndexes(state: EngineState): string[] {
   for (const [indexKey, keys] of state.subscriptionsByCorrelation) {
     for (const key of keys) {
       const sub = state.subscriptions.get(key);
-      if (!sub || sub.correlating || correlationIndexKey(sub.messageName, sub.correlationKey) !== indexKey) {
+      if (!sub || correlationIndexKey(sub.messageName, sub.correlationKey) !== indexKey) {
         problem(`subscription index holds ${key}, which is not an open subscription under that name and key`);
       }
     }
   }
-  for (const sub of state.subscriptions.values()) {
-    if (!state.elementInstances.has(sub.elementInstanceKey)) problem(`subscription of ${sub.elementInstanceKey} outlived its element instance`);
+  for (const sub of [...state.subscriptions.values(), ...state.timers.values(), ...state.signalSubscriptions.values()]) {
+    if (sub.elementInstanceKey !== '-1' && !state.elementInstances.has(sub.elementInstanceKey)) {
+      problem(`catch event ${sub.key} of ${sub.elementInstanceKey} outlived its element instance`);
+    }
+    if (!state.catchEventsByOwner.get(ownerIndexKey(sub))?.has(sub.key)) problem(`catch event ${sub.key} is missing from its owner index`);
+  }
+  for (const [owner, keys] of state.catchEventsByOwner) {
+    for (const key of keys) {
+      const sub = state.subscriptions.get(key) ?? state.timers.get(key) ?? state.signalSubscriptions.get(key);
+      if (!sub || ownerIndexKey(sub) !== owner) problem(`owner index of ${owner} holds catch event ${key}, which is not its own`);
+    }
+  }
+  for (const [name, keys] of state.signalSubscriptionsByName) {
+    for (const key of keys) if (state.signalSubscriptions.get(key)?.signalName !== name) problem(`signal index of '${name}' holds ${key}, which is not subscribed to it`);
   }
   return problems;
 }

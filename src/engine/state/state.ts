@@ -42,6 +42,13 @@ export interface ElementInstance {
   /** Process instances started by a message: its correlation key (for one-active-instance-per-key). */
   startedByCorrelationKey?: string;
   startedAt: number;
+  /** A multi-instance body: how many inner instances it has, and how they ended. */
+  multiInstance?: { total: number; completed: number; terminated: number };
+  /** The root of a process instance created by a call activity: the call activity's element instance. */
+  parentElementInstanceKey?: string;
+  parentProcessInstanceKey?: string;
+  /** A call activity: the process instance it created. */
+  calledChildKey?: string;
 }
 
 export type JobState = 'ACTIVATABLE' | 'ACTIVATED' | 'FAILED' | 'ERROR_THROWN';
@@ -91,14 +98,41 @@ export interface Message {
   correlatedProcesses: Set<string>;
 }
 
-export interface MessageSubscription {
+/**
+ * What a catch event subscription belongs to: the element instance that owns it (a catch event, a receive
+ * task, an activity with boundary events, an event-based gateway, or a scope with event subprocesses), and the
+ * element that a trigger activates or completes.
+ */
+export interface CatchTarget {
+  /** The owning element instance. */
   elementInstanceKey: string;
+  /** The element triggered: the owner itself, a boundary event, a catch event after a gateway, an event subprocess's start. */
+  catchElementId: string;
+  /** False for non-interrupting boundaries and event subprocess starts: the subscription stays open. */
+  interrupting: boolean;
   processInstanceKey: string;
+  processDefinitionKey: string;
   bpmnProcessId: string;
+}
+
+export interface MessageSubscription extends CatchTarget {
+  key: string;
   messageName: string;
   correlationKey: string;
-  /** Correlated, waiting for the element to complete. */
-  correlating: boolean;
+}
+
+export interface Timer extends CatchTarget {
+  key: string;
+  dueDate: number;
+  /** Firings left after this one: 0 none, -1 forever. */
+  repetitions: number;
+  interval?: string;
+  cron?: string;
+}
+
+export interface SignalSubscription extends CatchTarget {
+  key: string;
+  signalName: string;
 }
 
 export class EngineState {
@@ -131,9 +165,17 @@ export class EngineState {
   readonly messages = new Map<string, Message>();
   /** name + correlation key → buffered message keys, oldest first. */
   readonly messagesByCorrelation = new Map<string, Set<string>>();
+  /** Open message subscriptions by subscription key. */
   readonly subscriptions = new Map<string, MessageSubscription>();
-  /** name + correlation key → element instance keys with an open subscription, oldest first. */
+  /** name + correlation key → open subscription keys, oldest first. */
   readonly subscriptionsByCorrelation = new Map<string, Set<string>>();
+  /** Timers by key (start event timers have the element instance key '-1'). */
+  readonly timers = new Map<string, Timer>();
+  readonly signalSubscriptions = new Map<string, SignalSubscription>();
+  /** signal name → open signal subscription keys. */
+  readonly signalSubscriptionsByName = new Map<string, Set<string>>();
+  /** owning element instance key → its message subscription, timer and signal subscription keys. */
+  readonly catchEventsByOwner = new Map<string, Set<string>>();
   /** bpmnProcessId + correlation key → active process instance started by a message with that key. */
   readonly messageStartedInstances = new Map<string, string>();
 
@@ -179,6 +221,10 @@ export class EngineState {
         return this.jobs.get(key)?.processInstanceKey;
       case 'INCIDENT':
         return this.incidents.get(key)?.processInstanceKey;
+      case 'TIMER':
+        return this.timers.get(key)?.processInstanceKey;
+      case 'MESSAGE_SUBSCRIPTION':
+        return this.subscriptions.get(key)?.processInstanceKey;
       default:
         return undefined;
     }
@@ -224,6 +270,11 @@ export class EngineState {
     }
     return root;
   }
+}
+
+/** The key a catch event is indexed under in `catchEventsByOwner` (start event timers: per process definition). */
+export function ownerIndexKey(target: Pick<CatchTarget, 'elementInstanceKey' | 'processDefinitionKey'>): string {
+  return target.elementInstanceKey === '-1' ? `definition:${target.processDefinitionKey}` : target.elementInstanceKey;
 }
 
 export function correlationIndexKey(name: string, correlationKey: string): string {

@@ -44,6 +44,11 @@ const CHECKERS: Checker[] = [
         ? (r.value.deadline as number)
         : undefined,
   },
+  {
+    table: (state) => [...state.timers.values()].map((t) => [t.key, t.dueDate] as [string, number]),
+    command: (key) => ({ valueType: 'TIMER', intent: 'TRIGGER', key, value: {} }),
+    dueIn: (r) => (r.recordType === 'EVENT' && r.valueType === 'TIMER' && r.intent === 'CREATED' ? (r.value.dueDate as number) : undefined),
+  },
 ];
 
 /** Timing of the deadline check: the deadline must have passed (deadline < now), as in Zeebe. */
@@ -64,6 +69,14 @@ export class DueDateScheduler {
   stop(): void {
     this.#stopped = true;
     for (const wake of this.#wakes) wake.cancel?.();
+  }
+
+  /**
+   * After a recovery: scans every checker's table once, fires what is already due and arms the earliest
+   * wake-up of the rest, so deadlines, backoffs, TTLs and timers carry on from the recovered state.
+   */
+  armAll(): void {
+    CHECKERS.forEach((_checker, i) => this.#run(i));
   }
 
   #afterCommit(records: EngineRecord[]): void {
