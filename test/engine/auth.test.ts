@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Camunda8 } from '@camunda8/sdk';
+import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { resolveConfig } from '../../src/config/index.ts';
 import { AuthConfigError, createTokenVerifier, type AuthError } from '../../src/engine/gateway/auth.ts';
@@ -307,9 +308,37 @@ test('keys: a rotated key is fetched on its first unknown key id, at most once p
   assert.equal(idp.counts.discovery, 1, 'discovery is not repeated');
   // The old token was checked before the rotation and is still within its lifetime (cached).
   await verifier.verify(`Bearer ${old}`);
+  // Keys older than keysMaxAgeMs (10 minutes by default) are fetched again before the next check.
+  now += 11 * 60_000;
+  await verifier.verify(`Bearer ${await idp.mint()}`);
+  assert.equal(idp.counts.jwks, 3, 'refreshed after its maximum age');
   // Expiry follows the injected wall time.
   now += 2 * 3600_000;
   await assert.rejects(verifier.verify(`Bearer ${rotated}`), (e: AuthError) => e.code === 'EXPIRED');
+});
+
+test('keys: ES256 tokens from a JWKS given directly (no discovery); HS256 and unsigned tokens are refused', TIMEOUT, async (t) => {
+  const idp = await startTokenServer({ algorithm: 'ES256' });
+  t.after(() => idp.close());
+  const verifier = createTokenVerifier({ issuer: idp.issuer, audience: [idp.audience, 'tasklist-api'], jwksUri: idp.jwksUri });
+  assert.equal((await verifier.verify(`Bearer ${await idp.mint()}`)).iss, idp.issuer);
+  assert.equal((await verifier.verify(`Bearer ${await idp.mint({ audience: ['tasklist-api'] })}`)).iss, idp.issuer, 'any configured audience');
+  assert.equal(idp.counts.discovery, 0, 'the configured jwksUri skips discovery');
+
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = part({ iss: idp.issuer, aud: idp.audience, exp: Math.floor(Date.now() / 1000) + 600 });
+  const hs256 = await new SignJWT({ aud: idp.audience })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(idp.issuer)
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode('a-shared-secret-that-nobody-configured'));
+  for (const token of [hs256, `${part({ alg: 'none', typ: 'JWT' })}.${claims}.`]) {
+    await assert.rejects(verifier.verify(`Bearer ${token}`), (e: AuthError) => {
+      assert.equal(e.code, 'ALGORITHM_NOT_ALLOWED', e.message);
+      assert.match(e.message, /algorithm this engine does not accept/);
+      return true;
+    });
+  }
 });
 
 test('keys: an unreachable issuer is a clear UNAUTHENTICATED, and bad settings fail at start', TIMEOUT, async (t) => {

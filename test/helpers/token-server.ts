@@ -1,9 +1,9 @@
 /**
  * A small OpenID Connect provider for tests, on node:http at 127.0.0.1 (a free port):
  * - `GET <issuer>/.well-known/openid-configuration`: the discovery document (issuer, jwks_uri, token_endpoint);
- * - `GET /jwks`: the public signing keys (RS256);
+ * - `GET /jwks`: the public signing keys (RS256, or ES256 when asked);
  * - `POST /oauth/token`: OAuth 2.0 client credentials for one known client (id and secret in the form body or
- *   HTTP Basic, as the official SDK and zbctl send them) → an RS256 JWT with iss, sub, aud, iat, exp.
+ *   HTTP Basic, as the official SDK and zbctl send them) → a signed JWT with iss, sub, aud, iat, exp.
  * `mint()` makes tokens directly, also bad ones: expired, of another issuer or audience, signed by a key the
  * server does not publish. `rotateKey()` switches to a new signing key (with a new key id).
  */
@@ -54,10 +54,13 @@ interface SigningKey {
   jwk: JWK;
 }
 
-async function newKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+/** Signing algorithms the server can use (one per server). */
+export type TokenAlgorithm = 'RS256' | 'ES256';
+
+async function newKey(alg: TokenAlgorithm): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const kid = randomUUID();
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -82,13 +85,16 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  * t.after(() => idp.close());
  * const engine = await startEngine({ auth: { issuer: idp.issuer, audience: idp.audience } });
  */
-export async function startTokenServer(options: { clientId?: string; clientSecret?: string; audience?: string } = {}): Promise<TokenServer> {
+export async function startTokenServer(
+  options: { clientId?: string; clientSecret?: string; audience?: string; algorithm?: TokenAlgorithm } = {},
+): Promise<TokenServer> {
+  const alg = options.algorithm ?? 'RS256';
   const clientId = options.clientId ?? 'forager-worker';
   const clientSecret = options.clientSecret ?? `secret-${randomUUID()}`;
   const audience = options.audience ?? 'zeebe-api';
-  let current = await newKey();
+  let current = await newKey(alg);
   let published: SigningKey[] = [current];
-  const foreign = await newKey();
+  const foreign = await newKey(alg);
   const counts = { discovery: 0, jwks: 0, token: 0 };
   const tokenRequests: Record<string, string>[] = [];
   let origin = '';
@@ -100,7 +106,7 @@ export async function startTokenServer(options: { clientId?: string; clientSecre
     const kid = mintOptions.foreignKey === 'sameKid' ? current.kid : key.kid;
     const claims: Record<string, unknown> = { scope: 'zeebe', azp: clientId };
     const jwt = new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+      .setProtectedHeader({ alg, typ: 'JWT', kid })
       .setIssuer(mintOptions.issuer ?? issuer)
       .setSubject(mintOptions.subject ?? clientId)
       .setIssuedAt(now)
@@ -121,7 +127,7 @@ export async function startTokenServer(options: { clientId?: string; clientSecre
         jwks_uri: `${origin}/jwks`,
         token_endpoint: `${origin}/oauth/token`,
         grant_types_supported: ['client_credentials'],
-        id_token_signing_alg_values_supported: ['RS256'],
+        id_token_signing_alg_values_supported: [alg],
         token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       });
     }
@@ -174,7 +180,7 @@ export async function startTokenServer(options: { clientId?: string; clientSecre
     tokenRequests,
     mint,
     async rotateKey(keepOld = false) {
-      const next = await newKey();
+      const next = await newKey(alg);
       published = keepOld ? [...published, next] : [next];
       current = next;
     },
