@@ -403,14 +403,20 @@ test('standalone engine with --auth-issuer: zbctl without credentials is refused
   assert.equal(await stopped, 0);
 });
 
-test('standalone engine: --auth-audience without an issuer is a usage error (exit 2)', TIMEOUT, async () => {
+test('standalone engine: --auth-audience without an issuer, or an issuer that is no URL, is a usage error (exit 2)', TIMEOUT, async () => {
   const main = fileURLToPath(new URL('../../src/engine/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--auth-audience', 'zeebe-api'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 2);
-  assert.match(stderr, /need --auth-issuer/);
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, stderr };
+  };
+  const [noIssuer, badIssuer] = await Promise.all([run(['--auth-audience', 'zeebe-api']), run(['--auth-issuer', 'idp.example/realms/x'])]);
+  assert.equal(noIssuer.code, 2);
+  assert.match(noIssuer.stderr, /need --auth-issuer/);
+  assert.equal(badIssuer.code, 2);
+  assert.match(badIssuer.stderr, /auth\.issuer must be an http\(s\) URL, not 'idp\.example\/realms\/x' \[AUTH_CONFIG_INVALID\]/);
 });
 
 test('forager engine up --auth-issuer: prints what a client needs; forager deploy works with the credentials and is refused without', { timeout: 60_000 }, async (t) => {
