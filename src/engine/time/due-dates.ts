@@ -79,14 +79,6 @@ export class DueDateScheduler {
     CHECKERS.forEach((_checker, i) => this.#run(i));
   }
 
-  /**
-   * After a recovery: scans every checker's table once, fires what is already due and arms the earliest
-   * wake-up of the rest, so deadlines, backoffs, TTLs and timers carry on from the recovered state.
-   */
-  armAll(): void {
-    CHECKERS.forEach((_checker, i) => this.#run(i));
-  }
-
   #afterCommit(records: EngineRecord[]): void {
     CHECKERS.forEach((checker, i) => {
       let earliest = Infinity;
