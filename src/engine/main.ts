@@ -6,6 +6,10 @@
  * JWT of that OIDC issuer (16 UNAUTHENTICATED / 401 otherwise); the environment variables
  * FORAGER_ENGINE_AUTH_ISSUER, FORAGER_ENGINE_AUTH_AUDIENCE and FORAGER_ENGINE_AUTH_JWKS_URI do the same when
  * the flags are absent. Off by default.
+ * `--data-dir DIR` keeps the engine's log and snapshots in DIR: a command is answered once its records are on
+ * disk, and a start (after `kill -9` too) recovers the state; `--snapshot-every N` takes a snapshot every N
+ * records (default 100 000). Without `--data-dir`, the engine is in memory. With it, one more line is printed
+ * before the ready line: `forager engine recovered … from DIR …`.
  * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
  * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
  */
@@ -22,6 +26,8 @@ async function main(): Promise<void> {
     'auth-issuer'?: string;
     'auth-audience'?: string;
     'auth-jwks-uri'?: string;
+    'data-dir'?: string;
+    'snapshot-every'?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -33,6 +39,8 @@ async function main(): Promise<void> {
         'auth-issuer': { type: 'string' },
         'auth-audience': { type: 'string' },
         'auth-jwks-uri': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'snapshot-every': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -47,6 +55,20 @@ async function main(): Promise<void> {
   const maxInFlight = values['max-in-flight'] === undefined ? undefined : Number(values['max-in-flight']);
   if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 0)) {
     process.stderr.write(`forager engine: --max-in-flight must be a whole number of at least 0, not '${values['max-in-flight']}'\n`);
+    process.exit(2);
+  }
+  const dataDir = values['data-dir'];
+  if (dataDir !== undefined && dataDir.trim() === '') {
+    process.stderr.write('forager engine: --data-dir needs a directory\n');
+    process.exit(2);
+  }
+  const snapshotEvery = values['snapshot-every'] === undefined ? undefined : Number(values['snapshot-every']);
+  if (snapshotEvery !== undefined && !(Number.isInteger(snapshotEvery) && snapshotEvery >= 1)) {
+    process.stderr.write(`forager engine: --snapshot-every must be a whole number of at least 1, not '${values['snapshot-every']}'\n`);
+    process.exit(2);
+  }
+  if (snapshotEvery !== undefined && dataDir === undefined) {
+    process.stderr.write('forager engine: --snapshot-every needs --data-dir\n');
     process.exit(2);
   }
   const env = (name: string) => process.env[name]?.trim() || undefined;
@@ -72,9 +94,26 @@ async function main(): Promise<void> {
       ...(values.host ? { host: values.host } : {}),
       ...(maxInFlight !== undefined ? { backpressure: { maxInFlight } } : {}),
       ...(auth ? { auth } : {}),
+      ...(dataDir !== undefined ? { dataDir } : {}),
+      ...(snapshotEvery !== undefined ? { storage: { snapshotEvery } } : {}),
+      onStorageFailure: (error) => {
+        // Nothing can be acknowledged any more: stop, so that clients fail over instead of waiting.
+        process.stderr.write(`forager engine: ${error.message} [${error.code}]\n`);
+        process.exit(1);
+      },
     });
     // eslint-disable-next-line no-restricted-globals -- as above
     const startMs = Math.round(performance.now() - started);
+    const recovery = engine.recovery;
+    if (recovery) {
+      const from = recovery.snapshotFile ? `snapshot at position ${recovery.snapshotPosition} + ` : '';
+      const cut = recovery.bytesCut > 0 ? `; cut a torn tail of ${recovery.bytesCut} bytes from ${recovery.cutFile}` : '';
+      const skipped = recovery.skippedSnapshot ? `; passed over a snapshot: ${recovery.skippedSnapshot}` : '';
+      process.stdout.write(
+        `forager engine recovered ${from}${recovery.eventsReplayed} events replayed (${recovery.recordsRead} records, ` +
+          `last position ${recovery.lastPosition}, ${recovery.segments} log segments, ${recovery.logBytes} bytes) from ${dataDir}${cut}${skipped}\n`,
+      );
+    }
     process.stdout.write(
       `forager engine listening on ${engine.address} (REST ${engine.restAddress}, started in ${startMs} ms)\n`,
     );
@@ -83,7 +122,13 @@ async function main(): Promise<void> {
       process.stdout.write(`forager engine: authentication on: bearer tokens of issuer ${auth.issuer}${audiences}\n`);
     }
     const shutdown = () => {
-      engine.stop().then(() => process.exit(0));
+      engine.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`forager engine: stopping failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);

@@ -93,6 +93,11 @@ export interface GatewayOptions {
   port: () => number;
   /** Commands in flight before limited ones get RESOURCE_EXHAUSTED; undefined: no limit. */
   maxInFlight?: number;
+  /**
+   * Runs `fn` once every record appended so far is on disk (the log's `whenDurable`); replies, job pushes
+   * and other answers wait on it. Undefined: the log is in memory, answers go out at once.
+   */
+  whenDurable?: (fn: () => void) => void;
 }
 
 /** A unit of work behind one request: processes its command(s) and answers the call itself. */
@@ -168,15 +173,17 @@ export class Gateway {
 
   /**
    * Processes one command through admission (and so backpressure), for the REST API and other edges that are
-   * not gRPC calls. Resolves with the batch's result (a rejection is a result, not an error); rejects with
-   * 8 RESOURCE_EXHAUSTED when `limited` and the limit is reached, or 14 UNAVAILABLE while closed.
+   * not gRPC calls. Resolves with the batch's result (a rejection is a result, not an error) once it is on
+   * disk; rejects with 8 RESOURCE_EXHAUSTED when `limited` and the limit is reached, or 14 UNAVAILABLE while
+   * closed.
    */
   submit(command: Command, limited = true): Promise<BatchResult> {
     return new Promise((resolve, reject) => {
       try {
         const admitted = this.#admit(limited, () => {
           try {
-            resolve(this.#engine.process(command));
+            const result = this.#engine.process(command);
+            this.#whenDurable(() => resolve(result));
           } catch (error) {
             reject(error as Error);
           }
@@ -186,6 +193,17 @@ export class Gateway {
         reject(error as Error);
       }
     });
+  }
+
+  /**
+   * Runs `fn` (an answer a client will see) once the records of every command processed so far are on disk:
+   * at once in memory, after the group commit that carries them with a data directory. Processing itself
+   * runs ahead; only what leaves the engine waits, rejections included (they may rest on state not yet on disk).
+   */
+  #whenDurable(fn: () => void): void {
+    const wait = this.#options.whenDurable;
+    if (wait) wait(fn);
+    else fn();
   }
 
   /* ---------- admission: the command queue and its limit ---------- */
@@ -269,10 +287,10 @@ export class Gateway {
               try {
                 response = process();
               } catch (error) {
-                fail(error);
+                this.#whenDurable(() => fail(error));
                 return;
               }
-              callback(null, response);
+              this.#whenDurable(() => callback(null, response));
             });
             if (!admitted) fail(overloaded());
           })
@@ -475,7 +493,7 @@ export class Gateway {
       created = result.response;
       records = result.records;
     } catch (error) {
-      callback(toServiceError(error) as grpc.ServiceError);
+      this.#whenDurable(() => callback(toServiceError(error) as grpc.ServiceError));
       return;
     }
     const key = String(created.processInstanceKey);
@@ -488,7 +506,7 @@ export class Gateway {
     };
     const done = records.find(isResultOf(key));
     if (done) {
-      callback(null, { ...response, variables: JSON.stringify(done.value.variables) });
+      this.#whenDurable(() => callback(null, { ...response, variables: JSON.stringify(done.value.variables) }));
       return;
     }
     const timeoutMs = Number(call.request.requestTimeout) > 0 ? Number(call.request.requestTimeout) : DEFAULT_AWAIT_RESULT_MS;
@@ -541,7 +559,9 @@ export class Gateway {
     if (this.#tryActivate(call, request)) return;
     const requestTimeout = Number(call.request.requestTimeout);
     if (requestTimeout < 0 || this.#stopped) {
-      call.end();
+      this.#whenDurable(() => {
+        if (!call.cancelled && !call.destroyed) call.end();
+      });
       return;
     }
     const wait = requestTimeout === 0 ? DEFAULT_LONG_POLL_MS : requestTimeout;
@@ -572,10 +592,13 @@ export class Gateway {
     // Jobs that never reach the connection (the call is cut first) are given back too.
     const inTransit = new Map(jobs.map((job) => [job.key, this.#engine.state.jobs.get(job.key)?.deadline ?? -1]));
     call.once('cancelled', () => this.#yieldLater(inTransit));
-    call.write({ jobs }, (error?: Error | null) => {
-      if (!error) inTransit.clear();
+    this.#whenDurable(() => {
+      if (call.cancelled || call.destroyed) return; // the 'cancelled' handler gives the jobs back
+      call.write({ jobs }, (error?: Error | null) => {
+        if (!error) inTransit.clear();
+      });
+      call.end();
     });
-    call.end();
     return true;
   }
 
@@ -675,7 +698,7 @@ export class Gateway {
     if (!waiter) return;
     this.#waiters.delete(key);
     waiter.cancelTimer();
-    waiter.callback(null, { ...waiter.response, variables: JSON.stringify(record.value.variables) });
+    this.#whenDurable(() => waiter.callback(null, { ...waiter.response, variables: JSON.stringify(record.value.variables) }));
   }
 
   /** Offers jobs that became activatable to streams of their type first, then to parked polls. */
@@ -728,8 +751,12 @@ export class Gateway {
       }
       const deadline = this.#engine.state.jobs.get(jobKey)?.deadline ?? -1;
       stream.inTransit.set(jobKey, deadline);
-      stream.ready = stream.call.write(job, (error?: Error | null) => {
-        if (!error && stream.inTransit.get(jobKey) === deadline) stream.inTransit.delete(jobKey);
+      this.#whenDurable(() => {
+        // A stream cut meanwhile gives its jobs in transit back (see `cut` in #streamJobs).
+        if (stream.closed || stream.call.cancelled || stream.call.destroyed) return;
+        stream.ready = stream.call.write(job, (error?: Error | null) => {
+          if (!error && stream.inTransit.get(jobKey) === deadline) stream.inTransit.delete(jobKey);
+        });
       });
       return true;
     }
