@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { engineTest, eventsOf, rejectsWithCode, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { engineTest, eventsOf, rejectsWithCode, type Variables, type ZeebeClient } from '../helpers/engine-harness.ts';
+
+/** The 8.8 proto's EvaluateDecisionResponse has `decisionInstanceKey`; the SDK's type predates it. */
+const instanceKey = (r: object) => String((r as { decisionInstanceKey?: string }).decisionInstanceKey);
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/dmn/${name}`, import.meta.url));
 
@@ -84,7 +87,7 @@ describe('EvaluateDecision: hit policies', () => {
 
   engineTest('several inputs: nested paths as input expressions, "-" matches anything', async ({ zb }) => {
     await deployDmn(zb, 'hit-policies.dmn');
-    const cases: [Record<string, unknown>, string][] = [
+    const cases: [Variables, string][] = [
       [{ score: 10, customer: { tier: 'vip' } }, 'gold'],
       [{ score: 60, customer: { tier: 'basic' } }, 'silver'],
       [{ score: 10 }, 'bronze'],
@@ -116,7 +119,7 @@ describe('EvaluateDecision: required decisions and literal expressions', () => {
     assert.equal(r.decisionName, 'Dish');
     assert.equal(r.decisionVersion, 1);
     assert.equal(r.tenantId, '<default>');
-    assert.match(String(r.decisionInstanceKey), /^\d+$/);
+    assert.match(instanceKey(r), /^\d+$/);
     assert.deepEqual(
       r.evaluatedDecisions.map((d) => [d.decisionId, d.decisionType, JSON.parse(d.decisionOutput) as unknown]),
       [
@@ -132,7 +135,7 @@ describe('EvaluateDecision: required decisions and literal expressions', () => {
     // Each evaluation is a DECISION_EVALUATION EVALUATED event on the log, keyed like the answer.
     const events = eventsOf(engine, 'DECISION_EVALUATION', 'EVALUATED');
     assert.equal(events.length, 2);
-    assert.equal(events[1]!.key, String(season.decisionInstanceKey));
+    assert.equal(events[1]!.key, instanceKey(season));
   });
 
   engineTest('a failing required decision: failedDecisionId names it, the RPC itself succeeds', async ({ zb, engine }) => {
