@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { createCamundaClientLoose } from '@camunda8/orchestration-cluster-api';
+import { ProcessDefinitionId, ProcessDefinitionKey, ProcessInstanceKey, createCamundaClient } from '@camunda8/orchestration-cluster-api';
 import { bpmnXml, chain, emptyProcess, endEvent, message, oneTaskProcess, receiveTask, startEvent } from '../helpers/bpmn.ts';
 import { activateOne, deploy, engineTest, type Harness } from '../helpers/engine-harness.ts';
 
 function restClient(h: Harness) {
-  return createCamundaClientLoose({
+  return createCamundaClient({
     config: {
       CAMUNDA_REST_ADDRESS: h.engine.restAddress,
       CAMUNDA_AUTH_STRATEGY: 'NONE',
@@ -21,6 +21,8 @@ function restClient(h: Harness) {
     },
   });
 }
+
+const pid = (id: string) => ProcessDefinitionId.assumeExists(id);
 
 /** Searches are backed by the history, written as each batch commits: no eventual-consistency wait needed. */
 const now = { consistency: { waitUpToMs: 0 } };
@@ -53,12 +55,12 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     const processId = `oc-${h.id}`;
     const type = `oc-work-${h.id}`;
     const deployed = await deploy(h.zb, oneTaskProcess(processId, type, { name: 'Do the work' }));
-    const definitions = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: processId } }, now);
+    const definitions = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: pid(processId) } }, now);
     assert.equal(definitions.items?.[0]?.processDefinitionKey, String(deployed.processDefinitionKey));
-    const definition = await camunda.getProcessDefinition({ processDefinitionKey: String(deployed.processDefinitionKey) }, now);
+    const definition = await camunda.getProcessDefinition({ processDefinitionKey: ProcessDefinitionKey.assumeExists(String(deployed.processDefinitionKey)) }, now);
     assert.equal(definition.version, 1);
 
-    const created = await camunda.createProcessInstance({ processDefinitionId: processId, variables: { n: 1 } });
+    const created = await camunda.createProcessInstance({ processDefinitionId: pid(processId), variables: { n: 1 } });
     const processInstanceKey = created.processInstanceKey;
     assert.equal(created.processDefinitionVersion, 1);
     const active = await camunda.searchProcessInstances({ filter: { processInstanceKey, state: 'ACTIVE' } }, now);
@@ -74,7 +76,7 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     assert.equal(instance.state, 'COMPLETED');
     assert.ok(instance.endDate);
     const completed = await camunda.searchProcessInstances(
-      { filter: { processDefinitionId: processId, state: { $in: ['COMPLETED'] } }, sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 10 } },
+      { filter: { processDefinitionId: pid(processId), state: { $in: ['COMPLETED'] } }, sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 10 } },
       now,
     );
     assert.deepEqual(completed.items.map((i) => i.processInstanceKey), [processInstanceKey]);
@@ -97,13 +99,13 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     const processId = `oc-cancel-${h.id}`;
     const type = `oc-c-${h.id}`;
     await deploy(h.zb, oneTaskProcess(processId, type));
-    const a = await camunda.createProcessInstance({ processDefinitionId: processId });
+    const a = await camunda.createProcessInstance({ processDefinitionId: pid(processId) });
     await camunda.cancelProcessInstance({ processInstanceKey: a.processInstanceKey });
     assert.equal((await camunda.getProcessInstance({ processInstanceKey: a.processInstanceKey }, now)).state, 'TERMINATED');
     const again = await problemOf(camunda.cancelProcessInstance({ processInstanceKey: a.processInstanceKey }));
     assert.equal(again.status, 404);
 
-    const b = await camunda.createProcessInstance({ processDefinitionId: processId });
+    const b = await camunda.createProcessInstance({ processDefinitionId: pid(processId) });
     const job = await activateOne(h.zb, type);
     await h.zb.failJob({ jobKey: job.key, retries: 0, errorMessage: 'no luck', retryBackOff: 0 });
     const incidents = await camunda.searchIncidents({ filter: { processInstanceKey: b.processInstanceKey, state: 'ACTIVE' } }, now);
@@ -118,9 +120,9 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     const retried = await activateOne(h.zb, type);
     assert.equal(retried.key, job.key, 'the job is activatable again after the resolution');
 
-    const unknown = await problemOf(camunda.getProcessInstance({ processInstanceKey: '2251799813699999' }, now));
+    const unknown = await problemOf(camunda.getProcessInstance({ processInstanceKey: ProcessInstanceKey.assumeExists('2251799813699999') }, now));
     assert.deepEqual([unknown.status, unknown.title], [404, 'NOT_FOUND']);
-    const missing = await problemOf(camunda.createProcessInstance({ processDefinitionId: `nope-${h.id}` }));
+    const missing = await problemOf(camunda.createProcessInstance({ processDefinitionId: pid(`nope-${h.id}`) }));
     assert.equal(missing.status, 404);
     assert.match(missing.detail, /Command 'CREATE' rejected with code 'NOT_FOUND'/);
   });
@@ -129,7 +131,7 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     const camunda = restClient(h);
     const processId = `oc-empty-${h.id}`;
     await deploy(h.zb, emptyProcess(processId));
-    const done = await camunda.createProcessInstance({ processDefinitionId: processId, variables: { v: [1, 2] }, awaitCompletion: true });
+    const done = await camunda.createProcessInstance({ processDefinitionId: pid(processId), variables: { v: [1, 2] }, awaitCompletion: true });
     assert.deepEqual(done.variables, { v: [1, 2] });
 
     const name = `oc-msg-${h.id}`;
@@ -141,7 +143,7 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
       }),
       'wait.bpmn',
     );
-    const first = await camunda.createProcessInstance({ processDefinitionId: waiting, variables: { key: 'k1' } });
+    const first = await camunda.createProcessInstance({ processDefinitionId: pid(waiting), variables: { key: 'k1' } });
     const correlated = await camunda.correlateMessage({ name, correlationKey: 'k1', variables: { got: true } });
     assert.equal(correlated.processInstanceKey, first.processInstanceKey);
     const nothing = await problemOf(camunda.correlateMessage({ name, correlationKey: 'k1' }));
@@ -149,7 +151,7 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
 
     const published = await camunda.publishMessage({ name, correlationKey: 'k2', timeToLive: 30_000 });
     assert.match(String(published.messageKey), /^\d+$/);
-    const second = await camunda.createProcessInstance({ processDefinitionId: waiting, variables: { key: 'k2' } });
+    const second = await camunda.createProcessInstance({ processDefinitionId: pid(waiting), variables: { key: 'k2' } });
     assert.equal((await camunda.getProcessInstance({ processInstanceKey: second.processInstanceKey }, now)).state, 'COMPLETED');
 
     const signal = await camunda.broadcastSignal({ signalName: `oc-signal-${h.id}` });
