@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { engineTest, eventsOf, rejectsWithCode, type Variables, type ZeebeClient } from '../helpers/engine-harness.ts';
+import {
+  engineTest,
+  eventsOf,
+  incidentsCreated,
+  instanceCompleted,
+  rejectsWithCode,
+  waitUntil,
+  type Variables,
+  type ZeebeClient,
+} from '../helpers/engine-harness.ts';
 
 /** The 8.8 proto's EvaluateDecisionResponse has `decisionInstanceKey`; the SDK's type predates it. */
 const instanceKey = (r: object) => String((r as { decisionInstanceKey?: string }).decisionInstanceKey);
@@ -190,5 +199,48 @@ describe('EvaluateDecision: bad requests', () => {
     await rejectsWithCode(zb.evaluateDecision({ variables: {} } as never), 3, /Expected either a decision id or a valid decision key/);
     await deployDmn(zb, 'dish.dmn');
     await rejectsWithCode(raw().unary('EvaluateDecision', { decisionId: 'dish', variables: '[1]' }), 3, /root level object/);
+  });
+});
+
+describe('Business rule task with zeebe:calledDecision', () => {
+  const processFile = fixture('dish-process.bpmn');
+
+  engineTest('evaluates the latest decision into the result variable and completes', async ({ zb, engine }) => {
+    await zb.deployResources([{ processFilename: processFile }, { decisionFilename: fixture('dish.dmn') }]);
+    const result = await zb.createProcessInstanceWithResult({ bpmnProcessId: 'dish-process', variables: { month: 10, guestCount: 12 } });
+    assert.equal((result.variables as Record<string, unknown>).meal, 'Stew for 12');
+    const [event] = eventsOf(engine, 'DECISION_EVALUATION', 'EVALUATED');
+    assert.equal(event!.value.decisionId, 'dish');
+    assert.equal(event!.value.elementId, 'decide');
+    assert.equal(event!.value.processInstanceKey, String(result.processInstanceKey));
+  });
+
+  engineTest('no such decision: CALLED_DECISION_ERROR; deploy it and resolve: the task completes', async ({ zb, engine }) => {
+    await zb.deployResource({ processFilename: processFile });
+    const instance = await zb.createProcessInstance({ bpmnProcessId: 'dish-process', variables: { month: 1, guestCount: 2 } });
+    const [incident] = incidentsCreated(engine, instance.processInstanceKey);
+    assert.equal(incident!.value.errorType, 'CALLED_DECISION_ERROR');
+    assert.equal(incident!.value.errorMessage, "Expected to evaluate decision 'dish', but no decision found for id 'dish'");
+    await zb.deployResource({ decisionFilename: fixture('dish.dmn') });
+    await zb.resolveIncident({ incidentKey: incident!.key });
+    await waitUntil(() => instanceCompleted(engine, instance.processInstanceKey), 5000, 'the instance completes');
+  });
+
+  engineTest('a failing decision: DECISION_EVALUATION_ERROR with Zeebe\'s message and a FAILED evaluation', async ({ zb, engine }) => {
+    const bpmn = (await readFile(processFile, 'utf8')).replace('decisionId="dish"', 'decisionId="approval"');
+    await zb.deployResources([
+      { name: 'approval-process.bpmn', process: Buffer.from(bpmn) },
+      { decisionFilename: fixture('checks.dmn') },
+    ]);
+    const instance = await zb.createProcessInstance({ bpmnProcessId: 'dish-process', variables: { score: -1 } });
+    const [incident] = incidentsCreated(engine, instance.processInstanceKey);
+    assert.equal(incident!.value.errorType, 'DECISION_EVALUATION_ERROR');
+    assert.match(String(incident!.value.errorMessage), /^Expected to evaluate decision 'approval', but Assertion failure/);
+    const [failed] = eventsOf(engine, 'DECISION_EVALUATION', 'FAILED');
+    assert.equal(failed!.value.failedDecisionId, 'score-check');
+    // Fix the data and resolve: evaluated again, the task completes with the result.
+    await zb.setVariables({ elementInstanceKey: instance.processInstanceKey, variables: { score: 90 }, local: false });
+    await zb.resolveIncident({ incidentKey: incident!.key });
+    await waitUntil(() => instanceCompleted(engine, instance.processInstanceKey), 5000, 'the instance completes');
   });
 });

@@ -10,6 +10,7 @@ import {
   evaluateNumber,
   evaluateString,
 } from '../feel/index.ts';
+import { evaluateCalledDecision } from '../dmn/decisions.ts';
 import type { ProcessingContext, ProcessingEngine } from '../processing/engine.ts';
 import type { JobCreatedValue } from '../state/appliers.ts';
 import type { Command } from '../state/records.ts';
@@ -189,9 +190,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
     case 'businessRuleTask':
       if (!openBoundaries(ctx, instance, node)) return;
       if (node.script) return runScript(ctx, instance, node);
-      if (node.calledDecision) {
-        return raiseIncident(ctx, instance, node, 'CALLED_DECISION_ERROR', `Expected to evaluate decision '${node.calledDecision.decisionId}', but forager's engine does not evaluate decisions yet`);
-      }
+      if (node.calledDecision) return evaluateDecisionTask(ctx, instance, node);
       return createJob(ctx, instance, node);
     case 'receiveTask':
       if (!openCatchEvents(ctx, instance, [node, ...catchElementsOf(modelOf(ctx, instance), node, 'boundaries').filter(() => !isInnerInstance(ctx, instance))], { instance, node })) return;
@@ -414,6 +413,32 @@ function runScript(ctx: ProcessingContext, instance: ElementInstance, node: Flow
   if (!result.ok) return raiseIncident(ctx, instance, node, 'EXTRACT_VALUE_ERROR', result.message);
   transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
   applyResultVariables(ctx, instance, node, { [script.resultVariable]: result.value });
+  complete(ctx, instance, node);
+}
+
+/** A business rule task with `zeebe:calledDecision`: the latest version of the decision, its result in `resultVariable`. */
+function evaluateDecisionTask(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode): void {
+  const called = node.calledDecision!;
+  const variables = ctx.state.visibleVariables(instance.key);
+  let decisionId = called.decisionId;
+  if (called.decisionIdIsExpression) {
+    const id = evaluateString(decisionId, variables, ctx.now);
+    if (!id.ok) return raiseIncident(ctx, instance, node, 'EXTRACT_VALUE_ERROR', id.message);
+    decisionId = id.value;
+  }
+  const result = evaluateCalledDecision(ctx.state, decisionId, variables, ctx.now);
+  if (!result.ok && result.errorType === 'CALLED_DECISION_ERROR') return raiseIncident(ctx, instance, node, result.errorType, result.message);
+  ctx.event('DECISION_EVALUATION', result.intent, ctx.state.nextKey(), {
+    ...result.evaluation,
+    bpmnProcessId: instance.bpmnProcessId,
+    processDefinitionKey: instance.processDefinitionKey,
+    processInstanceKey: instance.processInstanceKey,
+    elementId: instance.elementId,
+    elementInstanceKey: instance.key,
+  });
+  if (!result.ok) return raiseIncident(ctx, instance, node, result.errorType, result.message);
+  transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
+  applyResultVariables(ctx, instance, node, { [called.resultVariable]: result.output });
   complete(ctx, instance, node);
 }
 
