@@ -195,6 +195,12 @@ export class History {
     switch (r.valueType) {
       case 'PROCESS':
         if (r.intent === 'CREATED') this.#processCreated(r);
+        else if (r.intent === 'DELETED') {
+          // A deleted definition leaves the definitions; its ended instances stay until retention drops them.
+          const key = String(v.deletedKey ?? r.key);
+          this.#definitions.delete(key);
+          this.#elementNames.delete(key);
+        }
         return;
       case 'PROCESS_INSTANCE':
         this.#processInstanceEvent(r);
@@ -494,7 +500,7 @@ export class History {
   prune(now = this.#clock.now()): void {
     const cutoff = now - this.#retentionMs;
     for (const [key, endedAt] of this.#ended) {
-      if (this.#ended.size <= this.#maxEnded && endedAt > cutoff) break;
+      if (this.#ended.size <= this.#maxEnded && endedAt >= cutoff) break;
       this.#drop(key);
     }
   }
