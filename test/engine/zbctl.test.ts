@@ -182,7 +182,7 @@ describe('zbctl', () => {
     assert.match(String(output.key), /^\d+$/);
   });
 
-  engineTest('evaluate decision fails with Unimplemented', async ({ engine }) => {
-    assertFailedWith(await zbctl(engine.address, ['evaluate', 'decision', 'some-decision']), 12);
+  engineTest('evaluate decision of an unknown decision fails with NotFound', async ({ engine }) => {
+    assertFailedWith(await zbctl(engine.address, ['evaluate', 'decision', 'some-decision']), 5, /no decision found for id 'some-decision'/);
   });
 });
