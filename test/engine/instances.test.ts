@@ -421,25 +421,6 @@ describe('BroadcastSignal', () => {
 });
 
 describe('RPCs the engine does not implement', () => {
-  engineTest('EvaluateDecision gets 12 UNIMPLEMENTED', async (h) => {
-    await rejectsWithCode(h.zb.evaluateDecision({ decisionId: 'some-decision', variables: {} }), 12);
-  });
-
-  engineTest('DeleteResource gets 12 UNIMPLEMENTED', async (h) => {
-    const deployed = await deploy(h.zb, emptyProcess(`del-${h.id}`));
-    await rejectsWithCode(h.zb.deleteResource({ resourceKey: deployed.processDefinitionKey }), 12);
-  });
-
-  engineTest('ModifyProcessInstance gets 12 UNIMPLEMENTED', async (h) => {
-    const type = `modify-${h.id}`;
-    await deployOneTask(h, type);
-    const { processInstanceKey } = await h.zb.createProcessInstance({ bpmnProcessId: `p-${type}`, variables: {} });
-    await rejectsWithCode(
-      h.zb.modifyProcessInstance({ processInstanceKey, activateInstructions: [{ elementId: 'task', ancestorElementInstanceKey: '-1', variableInstructions: [] }] }),
-      12,
-    );
-  });
-
   engineTest('MigrateProcessInstance gets 12 UNIMPLEMENTED', async (h) => {
     await rejectsWithCode(
       h.zb.migrateProcessInstance({
