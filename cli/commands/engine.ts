@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveStateDir } from '../../src/config/index.ts';
@@ -35,6 +35,8 @@ export interface EngineRecord {
   readonly logFile: string;
   /** Set when the engine requires bearer tokens (`--auth-issuer`). */
   readonly auth?: EngineAuth;
+  /** The engine's data directory (`--data-dir`), absolute; absent when it keeps its state in memory. */
+  readonly dataDir?: string;
 }
 
 /** The engine's authentication: tokens of `issuer` (with `audience` in `aud`, when set). */
@@ -123,9 +125,11 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, options: { port?: number; authIssuer?: string; authAudience?: string }): Promise<number> {
+async function up(io: CliIo, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string }): Promise<number> {
   const paths = statePaths(io);
   await mkdir(paths.dir, { recursive: true });
+  const dataDirOption = options.dataDir ?? (io.env.FORAGER_ENGINE_DATA_DIR?.trim() || undefined);
+  const dataDir = dataDirOption === undefined ? undefined : resolve(io.cwd, dataDirOption);
 
   const existing = await readRecord(paths.record);
   if (existing) {
@@ -139,6 +143,10 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
       }
       if (options.port !== undefined && options.port !== existing.port) {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}); run \`forager engine down\` before starting one on port ${options.port}`, EXIT.RUNTIME);
+      }
+      if (dataDir !== undefined && dataDir !== existing.dataDir) {
+        const where = existing.dataDir ? `with its data in ${existing.dataDir}` : 'in memory';
+        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) ${where}; run \`forager engine down\` before starting one on ${dataDir}`, EXIT.RUNTIME);
       }
       if (options.authIssuer !== undefined && options.authIssuer !== existing.auth?.issuer) {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) with other authentication settings; run \`forager engine down\` first`, EXIT.RUNTIME);
@@ -163,7 +171,7 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
   const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
 
   const logFd = openSync(paths.log, 'w');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -208,9 +216,12 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
     startedAt: new Date().toISOString(),
     logFile: paths.log,
     ...(auth ? { auth } : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
   };
   await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   child.unref();
+  const recovered = /forager engine recovered (.*)/.exec(log)?.[1];
+  if (dataDir !== undefined) io.err(`forager: the engine keeps its state in ${dataDir}${recovered ? `; recovered ${recovered.replace(/ from \S+/, '')}` : ''}`);
   await printAddress(io, address, restAddress, auth);
   return EXIT.OK;
 }
@@ -274,7 +285,7 @@ async function status(io: CliIo): Promise<number> {
     io.out(`forager: engine pid ${record.pid} is running but does not answer at ${record.address} (up ${uptime}); see ${record.logFile}`);
     return EXIT.RUNTIME;
   }
-  io.out(`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime})`);
+  io.out(`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime}${record.dataDir ? `, data in ${record.dataDir}` : ''})`);
   return EXIT.OK;
 }
 
@@ -291,12 +302,17 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
     .option('--port <port>', 'gRPC port (default: a free port)')
     .option('--auth-issuer <url>', 'require bearer tokens (JWT) of this OIDC issuer on every call (default: no authentication; env FORAGER_ENGINE_AUTH_ISSUER)')
     .option('--auth-audience <audience>', "with --auth-issuer: tokens' aud must contain this (env FORAGER_ENGINE_AUTH_AUDIENCE)")
-    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string }) =>
+    .option(
+      '--data-dir <dir>',
+      'keep the engine\'s log and snapshots in <dir>: state survives `engine down`/`up` and a crash (default: in memory; env FORAGER_ENGINE_DATA_DIR)',
+    )
+    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string }) =>
       setExit(
         await up(io, {
           ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
           ...(opts.authIssuer === undefined ? {} : { authIssuer: opts.authIssuer }),
           ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
+          ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
         }),
       ),
     );
