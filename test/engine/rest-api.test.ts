@@ -218,6 +218,12 @@ describe('REST API: commands', () => {
     assert.equal((await get(h, `/v2/process-instances/${processInstanceKey}`)).json.hasIncident, true);
     const task = await post(h, '/v2/element-instances/search', { filter: { processInstanceKey, elementId: 'task' } });
     assert.equal(task.json.items[0].incidentKey, incident.incidentKey);
+    const withIncident = await post(h, '/v2/process-instances/search', {
+      filter: { errorMessage: { $like: 'bo*' }, elementId: 'task', elementInstanceState: 'ACTIVE', hasElementInstanceIncident: true },
+    });
+    assert.deepEqual(withIncident.json.items.map((i: Json) => i.processInstanceKey), [processInstanceKey]);
+    const otherElement = await post(h, '/v2/process-instances/search', { filter: { processInstanceKey, elementId: 'end', elementInstanceState: 'ACTIVE' } });
+    assert.equal(otherElement.json.page.totalItems, 0, 'element id and state are matched on the same element instance');
     const failedJob = await post(h, '/v2/jobs/search', { filter: { jobKey: job.key } });
     assert.deepEqual([failedJob.json.items[0].state, failedJob.json.items[0].errorMessage], ['FAILED', 'boom']);
 
@@ -332,6 +338,10 @@ describe('REST API: bad requests get the answers Camunda gives', () => {
       [post(h, '/v2/messages/correlation', {}), 400, 'INVALID_ARGUMENT', /^No messageName provided\.$/],
       [post(h, '/v2/signals/broadcast', {}), 400, 'INVALID_ARGUMENT', /^No signalName provided\.$/],
       [post(h, '/v2/incidents/9/resolution', {}), 404, 'NOT_FOUND', /^Command 'RESOLVE' rejected/],
+      [call(h, 'PUT', '/v2/clock', {}), 400, 'INVALID_ARGUMENT', /^No timestamp provided\.$/],
+      [call(h, 'PUT', '/v2/clock', { timestamp: -1 }), 400, 'INVALID_ARGUMENT', /^The value for timestamp is '-1' but must be not negative\.$/],
+      [call(h, 'PUT', '/v2/clock', { timestamp: 'soon' }), 400, 'Bad Request', /^Request property \[timestamp\] cannot be parsed$/],
+      [call(h, 'PUT', '/v2/clock'), 400, 'Bad Request', /^Required request body is missing$/],
     ];
     for (const [pending, status, title, detail] of cases) assertProblem(await pending, status, title, detail);
   });

@@ -9,6 +9,8 @@ import type { EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Gateway } from './grpc-gateway.ts';
 import { createRestApi, type RestApi } from './rest/api.ts';
+import { objectBody, optInteger, readJsonBody, type Json } from './rest/input.ts';
+import { RestProblem, invalidArgument, sendProblem } from './rest/problem.ts';
 
 export interface RestOptions {
   clock: Clock;
@@ -27,7 +29,7 @@ export function createRestServer(options: RestOptions): Server {
   const { gateway, history, onCommit } = options;
   const api = gateway && history && onCommit ? createRestApi({ clock: options.clock, gateway, history, onCommit }) : undefined;
   return createServer((req, res) => {
-    handle(req, res, options, api).catch((error: Error) => problem(res, 500, 'INTERNAL', error.message));
+    handle(req, res, options, api).catch((error: Error) => problem(res, 500, 'INTERNAL', error.message, req.url ?? '/'));
   });
 }
 
@@ -53,15 +55,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
     });
   }
   if (req.method === 'PUT' && path === '/v2/clock') {
-    const body = await readJson(req);
-    const timestamp = Number((body as { timestamp?: unknown } | undefined)?.timestamp);
-    if (!Number.isFinite(timestamp)) {
-      return problem(res, 400, 'INVALID_ARGUMENT', "Expected a body {\"timestamp\": <epoch ms>} to pin the clock");
-    }
+    let timestamp: number;
     try {
+      timestamp = pinTimestamp(await readJsonBody(req));
       options.clock.pin(timestamp);
     } catch (error) {
-      return problem(res, 400, 'INVALID_ARGUMENT', (error as Error).message);
+      const known = error instanceof RestProblem ? error : new RestProblem(400, 'INVALID_ARGUMENT', (error as Error).message);
+      return sendProblem(res, path, known);
     }
     await options.settle();
     res.writeHead(204).end();
@@ -74,27 +74,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
     return;
   }
   if (api && (await api.handle(req, res, url, path))) return;
-  return problem(res, 501, 'NOT_IMPLEMENTED', `${req.method} ${path} is not served by forager's engine (see its README for the REST API subset it serves)`);
+  return problem(res, 501, 'NOT_IMPLEMENTED', `${req.method} ${path} is not served by forager's engine (see its README for the REST API subset it serves)`, path);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The body of `PUT /v2/clock`, checked as Camunda's ClockValidator does. */
+function pinTimestamp(body: Json | undefined): number {
+  const request = objectBody(body);
+  const timestamp = optInteger(request, 'timestamp');
+  if (timestamp === undefined) throw invalidArgument('No timestamp provided');
+  if (timestamp < 0) throw invalidArgument(`The value for timestamp is '${timestamp}' but must be not negative`);
+  return timestamp;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function problem(res: ServerResponse, status: number, title: string, detail: string): void {
-  res
-    .writeHead(status, { 'content-type': 'application/problem+json' })
-    .end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+function problem(res: ServerResponse, status: number, title: string, detail: string, instance: string): void {
+  sendProblem(res, instance, new RestProblem(status, title, detail));
 }

@@ -579,9 +579,31 @@ export class History {
   }
   /** Variables of one process instance (all scopes). */
   variablesOf(processInstanceKey: string): VariableRow[] {
-    const owned = this.#owned.get(processInstanceKey);
-    if (!owned) return [];
-    return [...owned.variables].map((k) => this.#variables.get(k)).filter((row): row is VariableRow => row !== undefined);
+    return this.#ownedRows(processInstanceKey, 'variables', this.#variables);
+  }
+
+  /** Element instances of one process instance (its own element included). */
+  elementsOf(processInstanceKey: string): ElementInstanceRow[] {
+    return this.#ownedRows(processInstanceKey, 'elements', this.#elements);
+  }
+  /** Incidents of one process instance, active and resolved. */
+  incidentsOf(processInstanceKey: string): IncidentRow[] {
+    return this.#ownedRows(processInstanceKey, 'incidents', this.#incidents);
+  }
+  /** Jobs of one process instance. */
+  jobsOf(processInstanceKey: string): JobRow[] {
+    return this.#ownedRows(processInstanceKey, 'jobs', this.#jobs);
+  }
+
+  #ownedRows<Row>(processInstanceKey: string, kind: keyof Owned, table: Map<string, Row>): Row[] {
+    const keys = this.#owned.get(processInstanceKey)?.[kind];
+    if (!keys) return [];
+    const rows: Row[] = [];
+    for (const key of keys) {
+      const row = table.get(key);
+      if (row) rows.push(row);
+    }
+    return rows;
   }
 
   /** Row counts, for tests and monitoring. */

@@ -39,10 +39,20 @@ export interface UnsupportedFilter {
 
 export type FilterSpec<Row> = FilterField<Row> | CustomFilter<Row> | UnsupportedFilter;
 
+/**
+ * Filter fields that describe one related thing together (a process instance's element instance with this
+ * id *and* this state): the fields present are matched as one condition.
+ */
+export interface FilterGroup<Row> {
+  fields: readonly string[];
+  predicate: (values: JsonObject, path: string) => (row: Row) => boolean;
+}
+
 export interface SearchSpec<Row> {
   /** The key property of a row: the tie-breaker of every sort. */
   key: keyof Row & string;
   filter: Record<string, FilterSpec<Row>>;
+  groups?: readonly FilterGroup<Row>[];
   /** Sortable fields (row properties), in the order Camunda lists them. */
   sort: readonly string[];
 }
@@ -103,7 +113,18 @@ function compileFilter<Row>(spec: SearchSpec<Row>, body: JsonObject): Predicate<
 /** One predicate for a filter object of `spec` (found at `path` in the request, for error messages). */
 export function filterPredicate<Row>(spec: SearchSpec<Row>, filter: JsonObject, path: string): Predicate<Row> {
   const predicates: Predicate<Row>[] = [];
+  const grouped = new Set<string>();
+  for (const group of spec.groups ?? []) {
+    const values: JsonObject = {};
+    for (const name of group.fields) {
+      const value = filter[name];
+      if (value !== undefined && value !== null) values[name] = value;
+      grouped.add(name);
+    }
+    if (Object.keys(values).length > 0) predicates.push(group.predicate(values, path));
+  }
   for (const [name, value] of Object.entries(filter)) {
+    if (grouped.has(name)) continue;
     const at = `${path}.${name}`;
     const field = Object.hasOwn(spec.filter, name) ? spec.filter[name] : undefined;
     if (!field) {
@@ -111,7 +132,8 @@ export function filterPredicate<Row>(spec: SearchSpec<Row>, filter: JsonObject, 
         `Unknown filter property '${name}'. Use any of the following properties: [${Object.keys(spec.filter).join(', ')}]`,
       );
     }
-    if (value === null) continue; // Jackson leaves the field unset: no condition
+    // Jackson leaves the field unset, or Camunda's Java client sends an unset list as []: no condition.
+    if (value === null || (Array.isArray(value) && value.length === 0)) continue;
     if ('unsupported' in field) throw notSupported(`The filter '${name}'`);
     if ('custom' in field) {
       predicates.push(field.custom(value, at));
@@ -154,6 +176,7 @@ function fieldPredicate<Row>(name: string, field: FilterField<Row>, value: Json,
       case '$in':
       case '$notIn': {
         if (!Array.isArray(operand)) throw unparsable(at);
+        if (operand.length === 0) break; // Camunda's Java client sends [] with every $eq: no condition
         const expected = operand.map((item) => parseValue(name, field, item, at));
         const inList = (actual: unknown) => expected.some((e) => equal(actual, e, field.kind));
         checks.push(op === '$in' ? inList : (actual) => !inList(actual));

@@ -104,11 +104,23 @@ export function processInstanceSearch(history: History): SearchSpec<ProcessInsta
     parentProcessInstanceKey: key,
     parentElementInstanceKey: key,
     batchOperationId: unsupported,
-    errorMessage: unsupported,
-    hasRetriesLeft: unsupported,
-    elementInstanceState: unsupported,
-    elementId: unsupported,
-    hasElementInstanceIncident: unsupported,
+    errorMessage: {
+      // The message of an active incident of the instance.
+      custom: (value, path) => {
+        const match = filterPredicate<IncidentRow>(INCIDENT_MESSAGE, { errorMessage: value }, path.replace(/\.errorMessage$/, ''));
+        return (row) => history.incidentsOf(row.processInstanceKey).some((i) => i.state === 'ACTIVE' && match(i));
+      },
+    },
+    hasRetriesLeft: {
+      custom: (value, path) => {
+        if (typeof value !== 'boolean') throw unparsable(path);
+        return (row) => history.jobsOf(row.processInstanceKey).some((j) => j.hasFailedWithRetriesLeft) === value;
+      },
+    },
+    // Matched together by the `groups` entry below: one element instance with this id, state and incident flag.
+    elementInstanceState: { kind: 'enum', ops: 'enum', values: STATES },
+    elementId: string,
+    hasElementInstanceIncident: bool,
     incidentErrorHashCode: unsupported,
     tags: unsupported,
     processDefinitionId: string,
@@ -120,6 +132,15 @@ export function processInstanceSearch(history: History): SearchSpec<ProcessInsta
   const spec: SearchSpec<ProcessInstanceRow> = {
     key: 'processInstanceKey',
     filter: fields,
+    groups: [
+      {
+        fields: ['elementId', 'elementInstanceState', 'hasElementInstanceIncident'],
+        predicate: (values, path) => {
+          const match = filterPredicate<ElementInstanceRow>(ELEMENT_OF_INSTANCE, values, path);
+          return (row) => history.elementsOf(row.processInstanceKey).some((e) => e.type !== 'PROCESS' && match(e));
+        },
+      },
+    ],
     sort: [
       'processInstanceKey', 'processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
       'processDefinitionVersionTag', 'processDefinitionKey', 'parentProcessInstanceKey', 'parentElementInstanceKey',
@@ -141,6 +162,18 @@ export function processInstanceSearch(history: History): SearchSpec<ProcessInsta
   };
   return spec;
 }
+
+const INCIDENT_MESSAGE: SearchSpec<IncidentRow> = { key: 'incidentKey', filter: { errorMessage: string }, sort: [] };
+
+const ELEMENT_OF_INSTANCE: SearchSpec<ElementInstanceRow> = {
+  key: 'elementInstanceKey',
+  filter: {
+    elementId: string,
+    elementInstanceState: { kind: 'enum', ops: 'enum', values: STATES, get: (row) => row.state },
+    hasElementInstanceIncident: { ...bool, get: (row) => row.hasIncident },
+  },
+  sort: [],
+};
 
 /** A variable value condition (a StringFilterProperty over the value's JSON text). */
 function valueMatcher(value: Json, path: string): (row: VariableRow) => boolean {
