@@ -407,7 +407,24 @@ export class Gateway {
           value: { decisionId: r.decisionId, decisionKey: String(r.decisionKey ?? ''), variables: parseDocument(r.variables, 'variables') },
         });
       }),
-      ModifyProcessInstance: unimplemented('ModifyProcessInstance'),
+      ModifyProcessInstance: unary(LIMITED, (r) =>
+        this.#prepared('MODIFY', {
+          valueType: 'PROCESS_INSTANCE_MODIFICATION',
+          intent: 'MODIFY',
+          value: {
+            processInstanceKey: String(r.processInstanceKey),
+            activateInstructions: ((r.activateInstructions ?? []) as Msg[]).map((a) => ({
+              elementId: String(a.elementId ?? ''),
+              ancestorElementInstanceKey: String(a.ancestorElementInstanceKey ?? '-1'),
+              variableInstructions: ((a.variableInstructions ?? []) as Msg[]).map((vi) => ({
+                variables: parseDocument(vi.variables, 'variables'),
+                scopeId: String(vi.scopeId ?? ''),
+              })),
+            })),
+            terminateInstructions: ((r.terminateInstructions ?? []) as Msg[]).map((t) => ({ elementInstanceKey: String(t.elementInstanceKey) })),
+          },
+        }),
+      ),
       MigrateProcessInstance: unimplemented('MigrateProcessInstance'),
       DeleteResource: unary(LIMITED, (r) =>
         this.#prepared('DELETE', { valueType: 'RESOURCE_DELETION', intent: 'DELETE', value: { resourceKey: String(r.resourceKey ?? '') } }),

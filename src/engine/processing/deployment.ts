@@ -8,6 +8,8 @@
  * ("all resources in a deployment are versioned together"). The answer lists processes, then decisions, then
  * decision requirements, then forms.
  */
+import { closeCatchEvents } from '../bpmn/events.ts';
+import { checkTimerStartEvents, onProcessBecameLatest } from '../bpmn/instances.ts';
 import { evaluateDeployedDecision, findDecisionByKey, findLatestDecision } from '../dmn/decisions.ts';
 import type { ProcessModel } from '../bpmn/model.ts';
 import type { DecisionModel, DecisionRequirementsModel } from '../dmn/model.ts';
@@ -109,9 +111,14 @@ export function registerResourceProcessors(engine: ProcessingEngine): void {
     ctx.event('RESOURCE_DELETION', 'DELETING', key, { resourceKey });
     if (process) {
       const { model: _model, ...described } = process;
+      const wasLatest = state.latestProcess(process.bpmnProcessId)?.key === process.key;
       ctx.event('PROCESS', 'DELETING', state.nextKey(), { ...described, deletedKey: process.key });
       // The applier makes the previous version the latest again; message start events follow `latest`.
       ctx.event('PROCESS', 'DELETED', state.nextKey(), { ...described, deletedKey: process.key });
+      closeCatchEvents(ctx, `definition:${process.key}`);
+      // The version that is the latest again gets its timer start events back.
+      const previous = wasLatest ? state.latestProcess(process.bpmnProcessId) : undefined;
+      if (previous) onProcessBecameLatest(ctx, previous, undefined);
     } else if (drg) {
       for (const decisionKey of [...(state.resources.decisionsOfDrg.get(drg.key) ?? [])]) {
         const decision = state.resources.decisions.get(decisionKey);
@@ -147,6 +154,12 @@ function deploy(resources: PreparedResource[], ctx: ProcessingContext): void {
         : `'${r.name}': ${r.errors.join('\n')}`,
     );
   problems.push(...duplicateIds(resources));
+  for (const r of resources) {
+    for (const model of r.processes ?? []) {
+      const timerProblem = checkTimerStartEvents(model, ctx.now);
+      if (timerProblem) problems.push(`'${r.name}':\n${timerProblem}`);
+    }
+  }
   if (problems.length > 0) {
     ctx.reject('INVALID_ARGUMENT', `Expected to deploy new resources, but encountered the following errors:\n${problems.join('\n')}`);
   }
@@ -179,7 +192,9 @@ function deploy(resources: PreparedResource[], ctx: ProcessingContext): void {
           deploymentKey,
           model: process.model,
         };
+        const replaced = state.latestProcess(process.model.bpmnProcessId);
         ctx.event('PROCESS', 'CREATED', process.key, created);
+        onProcessBecameLatest(ctx, state.process(process.key)!, replaced);
       }
       if (drg) {
         const created: DrgCreatedValue = {

@@ -2,13 +2,15 @@
  * Processors for deployments, process instances, incidents, variables, messages and signals. Jobs are in
  * jobs.ts, the element lifecycle in ../bpmn/elements.ts. `registerProcessors` is the one table of them all.
  */
-import { correlateSubscription, mergeVariables, setLocalVariables, terminate } from '../bpmn/behaviours.ts';
+import { mergeVariables, setLocalVariables, terminate } from '../bpmn/behaviours.ts';
+import { correlateMessage, triggerSignal } from '../bpmn/events.ts';
 import { registerElementProcessors } from '../bpmn/elements.ts';
-import { createProcessInstance, startByMessage, type NewInstance } from '../bpmn/instances.ts';
+import { createProcessInstance, startByMessage, startBySignal, type NewInstance } from '../bpmn/instances.ts';
 import type { MessageValue } from '../state/appliers.ts';
-import { correlationIndexKey, type ProcessDefinition } from '../state/state.ts';
+import { correlationIndexKey, type ElementInstance, type ProcessDefinition } from '../state/state.ts';
 import type { ProcessingContext, ProcessingEngine } from './engine.ts';
 import { registerJobProcessors } from './jobs.ts';
+import { registerModificationProcessor } from './modification.ts';
 import { registerResourceProcessors } from './deployment.ts';
 
 export const TENANT = '<default>';
@@ -20,6 +22,7 @@ export function registerProcessors(engine: ProcessingEngine): void {
   registerJobProcessors(engine);
 
   registerResourceProcessors(engine); // deployments, decision evaluation, resource deletion: deployment.ts
+  registerModificationProcessor(engine); // ModifyProcessInstance: modification.ts
 
   engine.register('PROCESS_INSTANCE_CREATION', 'CREATE', (command, ctx) => {
     const v = command.value as {
@@ -62,6 +65,12 @@ export function registerProcessors(engine: ProcessingEngine): void {
     const instance = ctx.state.elementInstances.get(command.key!);
     if (!instance || instance.flowScopeKey !== undefined || instance.state === 'TERMINATING') {
       ctx.reject('NOT_FOUND', `Expected to cancel a process instance with key '${command.key}', but no such process was found`);
+    }
+    if (instance!.parentProcessInstanceKey) {
+      ctx.reject(
+        'INVALID_STATE',
+        `Expected to cancel a process instance with key '${command.key}', but it is created by a parent process instance. Cancel the root process instance '${rootOf(ctx, instance!)}' instead.`,
+      );
     }
     ctx.respond({});
     terminate(ctx, instance!);
@@ -140,12 +149,12 @@ export function registerProcessors(engine: ProcessingEngine): void {
     };
     // At most once per process: the oldest open subscription of each process gets it.
     const correlatedTo = new Set<string>();
-    for (const elementInstanceKey of [...(ctx.state.subscriptionsByCorrelation.get(indexKey) ?? [])]) {
-      const sub = ctx.state.subscriptions.get(elementInstanceKey);
+    for (const subscriptionKey of [...(ctx.state.subscriptionsByCorrelation.get(indexKey) ?? [])]) {
+      const sub = ctx.state.subscriptions.get(subscriptionKey);
       if (!sub || correlatedTo.has(sub.bpmnProcessId)) continue;
+      if (!correlateMessage(ctx, subscriptionKey, key, v.variables)) continue;
       correlatedTo.add(sub.bpmnProcessId);
       if (!buffered) message.correlatedProcesses.add(sub.bpmnProcessId);
-      correlateSubscription(ctx, elementInstanceKey, key, v.variables);
     }
     for (const bpmnProcessId of ctx.state.latest.keys()) {
       if (correlatedTo.has(bpmnProcessId)) continue;
@@ -165,10 +174,25 @@ export function registerProcessors(engine: ProcessingEngine): void {
 
   engine.register('SIGNAL', 'BROADCAST', (command, ctx) => {
     const key = ctx.state.nextKey();
-    // No signal catch or start events are executed yet (deploying one is rejected), so nothing can match.
-    ctx.event('SIGNAL', 'BROADCASTED', key, { signalName: command.value.signalName, variables: command.value.variables });
+    const signalName = String(command.value.signalName);
+    const variables = (command.value.variables ?? {}) as Record<string, unknown>;
+    ctx.event('SIGNAL', 'BROADCASTED', key, { signalName, variables });
     ctx.respond({ key, tenantId: TENANT });
+    // Every subscription open now, then one new instance per process with a matching signal start event.
+    triggerSignal(ctx, signalName, variables);
+    startBySignal(ctx, signalName, variables);
   });
+}
+
+/** The outermost process instance of a chain of call activities. */
+function rootOf(ctx: ProcessingContext, instance: ElementInstance): string {
+  let current = instance;
+  while (current.parentProcessInstanceKey) {
+    const parent = ctx.state.elementInstances.get(current.parentProcessInstanceKey);
+    if (!parent) return current.parentProcessInstanceKey;
+    current = parent;
+  }
+  return current.key;
 }
 
 function findDefinition(

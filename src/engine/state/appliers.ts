@@ -456,6 +456,7 @@ const STATELESS = new Set([
   'VARIABLE_DOCUMENT:UPDATED',
   'SIGNAL:BROADCASTED',
   'SIGNAL_SUBSCRIPTION:TRIGGERED',
+  'PROCESS_INSTANCE_MODIFICATION:MODIFIED',
 ]);
 
 export function applyEvent(state: EngineState, record: EngineRecord): void {
