@@ -4,7 +4,7 @@
  * through every scenario against one engine, and each test below asserts on what the client printed for its
  * scenario and on the engine's records. The probe forces gRPC (`preferRestOverGrpc(false)`) and uses REST
  * only where the engine serves it: topology (`GET /v2/topology`) and the clock (`PUT /v2/clock`,
- * `POST /v2/clock/reset`).
+ * `POST /v2/clock/reset`) and, in the `restApi` scenario, the REST API v2 subset the engine serves (`useRest()`).
  *
  * Skips, with the reason, when `java`, `javac` or `mvn` are missing or Maven cannot resolve the client.
  */
@@ -104,7 +104,7 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
     t.diagnostic(`JVM probe wall time ${run.wallMs} ms for ${ends.length} scenarios`);
     const failed = ends.filter((l) => l.ok !== true).map((l) => `${l.scenario}: ${String(l.error)}`);
     assert.deepEqual(failed, []);
-    assert.ok(ends.length >= 20, `expected all scenarios, got ${ends.length}`);
+    assert.ok(ends.length >= 29, `expected all scenarios, got ${ends.length}`);
     assert.equal(run.exitCode, 0, run.stderr.slice(-2000));
     assert.deepEqual(
       run.lines.filter((l) => l.step === 'unparsed'),
@@ -423,6 +423,135 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
     assert.ok(completedIds(big).includes('join') && completedIds(big).includes('bigEnd'));
     assert.ok(completedIds(small).includes('confirm') && completedIds(small).includes('smallEnd'));
     assert.ok(!completedIds(small).includes('review'));
+  });
+
+  /** Element ids completed in one process instance. */
+  const completedIn = (processInstanceKey: string) =>
+    eventsOf(engine, 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED')
+      .filter((r) => String(r.value.processInstanceKey) === processInstanceKey)
+      .map((r) => String(r.value.elementId));
+
+  test('timers: a timer catch event and an interrupting timer boundary fire when the client pins the clock past them', () => {
+    const lines = scenario('timers');
+    const waiting = step(lines, 'waiting');
+    assert.equal(waiting.jobsBefore, 0, 'no job before the timer fired');
+    const instance = String(waiting.processInstanceKey);
+    const task = step(lines, 'afterTimer').job as Job;
+    assert.equal(task.processInstanceKey, instance);
+    rejected(lines, 'completeAfterBoundary', 'NOT_FOUND');
+    assert.equal((step(lines, 'escalated').job as Job).elementId, 'escalate');
+    const triggered = eventsOf(engine, 'TIMER', 'TRIGGERED').filter((r) => String(r.value.processInstanceKey) === instance);
+    assert.equal(triggered.length, 2, 'two timers triggered');
+    assert.ok(completedIn(instance).includes('wait') && completedIn(instance).includes('late'));
+    assert.ok(instanceCompleted(engine, instance));
+  });
+
+  test('signals: BroadcastSignal releases every instance waiting at a signal catch event, with its variables', () => {
+    const lines = scenario('signals');
+    assert.equal(step(lines, 'waiting').jobsBefore, 0);
+    const released = step(lines, 'released');
+    const jobs = released.jobs as Job[];
+    assert.deepEqual(jobs.map((j) => j.processInstanceKey).sort(), (released.instances as string[]).slice().sort());
+    for (const job of jobs) assert.equal(job.variables.go, true);
+    assert.ok(eventsOf(engine, 'SIGNAL', 'BROADCASTED').some((r) => r.key === released.signalKey));
+    for (const key of released.instances as string[]) assert.ok(instanceCompleted(engine, key));
+  });
+
+  test('embedded subprocess and call activity: jobs inside both, the child cannot be cancelled on its own, all complete', () => {
+    const lines = scenario('subprocesses');
+    const inner = step(lines, 'inner').job as Job;
+    assert.equal(inner.elementId, 'inner');
+    const child = step(lines, 'child').job as Job;
+    assert.equal(child.bpmnProcessId, 'java-subprocesses-child');
+    assert.notEqual(child.processInstanceKey, inner.processInstanceKey);
+    assert.deepEqual(child.variables, { orderId: 'S-1', innerDone: true }, 'the child sees the parent\'s variables');
+    rejected(lines, 'cancelChild', 'FAILED_PRECONDITION');
+    const parent = String(step(lines, 'done').processInstanceKey);
+    assert.ok(instanceCompleted(engine, child.processInstanceKey));
+    assert.ok(instanceCompleted(engine, parent));
+    assert.ok(completedIn(parent).includes('sub') && completedIn(parent).includes('call'));
+    const childResult = eventsOf(engine, 'VARIABLE', 'CREATED').find((r) => r.value.name === 'childResult' && String(r.value.processInstanceKey) === parent);
+    assert.ok(childResult, 'the child\'s variables are propagated to the parent');
+  });
+
+  test('multi-instance: a JobWorker handles one job per item; the output collection is in order', () => {
+    const lines = scenario('multiInstance');
+    const handled = step(lines, 'handled');
+    assert.equal(handled.finished, true);
+    assert.deepEqual((handled.items as number[]).slice().sort(), [1, 2, 3]);
+    const after = step(lines, 'after').job as Job;
+    assert.deepEqual(after.variables, { items: [1, 2, 3], results: [2, 4, 6] });
+    assert.ok(instanceCompleted(engine, after.processInstanceKey));
+  });
+
+  test('inclusive gateway takes the true branches and joins; event-based gateway follows the message', () => {
+    const lines = scenario('moreGateways');
+    const inclusive = step(lines, 'inclusive');
+    assert.deepEqual(inclusive.taken, ['a', 'c']);
+    assert.ok(instanceCompleted(engine, String(inclusive.processInstanceKey)));
+    const eventBased = String(step(lines, 'eventBased').processInstanceKey);
+    assert.ok(instanceCompleted(engine, eventBased));
+    assert.ok(completedIn(eventBased).includes('paid'));
+    assert.ok(!completedIn(eventBased).includes('timeout'));
+  });
+
+  test('an interrupting message boundary ends the task and removes its job', () => {
+    const lines = scenario('messageBoundary');
+    rejected(lines, 'completeInterrupted', 'NOT_FOUND');
+    const interrupted = step(lines, 'interrupted');
+    const key = String(interrupted.processInstanceKey);
+    assert.ok(eventsOf(engine, 'JOB', 'CANCELED').some((r) => r.key === interrupted.jobKey));
+    assert.ok(completedIn(key).includes('cancelled'));
+    assert.ok(instanceCompleted(engine, key));
+  });
+
+  test('DMN: deployed with a business rule task; EvaluateDecision over gRPC; the task writes its result variable', () => {
+    const lines = scenario('decision');
+    const deployed = step(lines, 'deployed');
+    assert.equal(deployed.processes, 1);
+    assert.equal(deployed.decisionRequirements, 1);
+    assert.deepEqual(deployed.decisions, [{ decisionId: 'java-discount', version: 1, decisionRequirementsId: 'java-discounts' }]);
+    const evaluated = step(lines, 'evaluated');
+    assert.equal(evaluated.decisionId, 'java-discount');
+    assert.equal(evaluated.output, '10');
+    assert.equal(evaluated.failedDecisionId, '');
+    rejected(lines, 'unknownDecision', 'NOT_FOUND');
+    assert.deepEqual((step(lines, 'applied').job as Job).variables, { total: 20, discount: 0 });
+  });
+
+  test('REST API v2 through the client (useRest): status, create, search, get, incidents, resolve, cancel, correlate, publish, signal', () => {
+    const lines = scenario('restApi');
+    step(lines, 'status');
+    const created = step(lines, 'created').instance as Instance;
+    assert.equal(created.bpmnProcessId, 'java-restApi');
+    assert.equal(created.version, 1);
+    const searched = step(lines, 'searched');
+    assert.deepEqual(searched.keys, [created.processInstanceKey]);
+    assert.deepEqual(searched.states, ['ACTIVE']);
+    assert.equal(searched.total, 1);
+    const got = step(lines, 'got');
+    assert.equal(got.processDefinitionId, 'java-restApi');
+    assert.equal(got.state, 'ACTIVE');
+    const incidents = step(lines, 'incidents').items as { incidentKey: string; errorType: string; errorMessage: string; state: string }[];
+    assert.equal(incidents.length, 1);
+    assert.equal(incidents[0]!.errorType, 'JOB_NO_RETRIES');
+    assert.equal(incidents[0]!.errorMessage, 'over rest');
+    assert.equal(incidents[0]!.state, 'ACTIVE');
+    assert.ok(eventsOf(engine, 'INCIDENT', 'RESOLVED').some((r) => r.key === incidents[0]!.incidentKey));
+    assert.ok(eventsOf(engine, 'PROCESS_INSTANCE', 'ELEMENT_TERMINATED').some((r) => r.key === created.processInstanceKey));
+    for (const name of ['cancelUnknown', 'getUnknown', 'correlateNobody']) {
+      const line = step(lines, name);
+      assert.equal(line.rejected, true);
+      assert.equal(line.api, 'rest');
+      assert.equal(line.status, 404, `${name}: ${JSON.stringify(line)}`);
+      assert.equal(line.title, 'NOT_FOUND');
+    }
+    const correlated = step(lines, 'correlated');
+    assert.equal(correlated.processInstanceKey, correlated.waiting);
+    assert.ok(eventsOf(engine, 'MESSAGE', 'PUBLISHED').some((r) => r.key === step(lines, 'published').messageKey));
+    const signalled = step(lines, 'signalled');
+    assert.ok(eventsOf(engine, 'SIGNAL', 'BROADCASTED').some((r) => r.key === signalled.key));
+    assert.ok(instanceCompleted(engine, String(correlated.waiting)), 'the REST signal released the instance after its message');
   });
 
   test('reset clock through the client (REST POST /v2/clock/reset): the engine runs on wall time again', () => {

@@ -12,6 +12,7 @@ import io.camunda.client.api.response.Process;
 import io.camunda.client.api.response.ProcessInstanceEvent;
 import io.camunda.client.api.response.ProcessInstanceResult;
 import io.camunda.client.api.response.Topology;
+import io.camunda.client.api.search.response.Incident;
 import io.camunda.client.api.worker.JobWorker;
 import io.camunda.zeebe.model.bpmn.Bpmn;
 import io.camunda.zeebe.model.bpmn.BpmnModelInstance;
@@ -59,6 +60,8 @@ public final class ForagerProbe {
 
   private final CamundaClient client;
   private String scenario = "";
+  /** When the current scenario started (System.nanoTime()); each line carries the ms since then as "at". */
+  private long scenarioStarted = System.nanoTime();
 
   private ForagerProbe(CamundaClient client) {
     this.client = client;
@@ -91,6 +94,14 @@ public final class ForagerProbe {
     all.put("cancelInstance", this::cancelInstance);
     all.put("notFound", this::notFound);
     all.put("gateways", this::gateways);
+    all.put("timers", this::timers);
+    all.put("signals", this::signals);
+    all.put("subprocesses", this::subprocesses);
+    all.put("multiInstance", this::multiInstance);
+    all.put("moreGateways", this::moreGateways);
+    all.put("messageBoundary", this::messageBoundary);
+    all.put("decision", this::decision);
+    all.put("restApi", this::restApi);
     all.put("resetClock", this::resetClock);
     return all;
   }
@@ -131,6 +142,7 @@ public final class ForagerProbe {
           continue;
         }
         long started = System.nanoTime();
+        probe.scenarioStarted = started;
         try {
           s.run();
           probe.emit("end", "ok", true, "ms", (System.nanoTime() - started) / 1_000_000);
@@ -151,6 +163,7 @@ public final class ForagerProbe {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("scenario", scenario);
     line.put("step", step);
+    line.put("at", (System.nanoTime() - scenarioStarted) / 1_000_000);
     for (int i = 0; i + 1 < keyValues.length; i += 2) line.put(String.valueOf(keyValues[i]), keyValues[i + 1]);
     try {
       String text = JSON.writeValueAsString(line);
@@ -677,6 +690,299 @@ public final class ForagerProbe {
     ProcessInstanceEvent small = create(pid, Map.of("total", 5, "orderId", "G-2"));
     client.newPublishMessageCommand().messageName(id("confirm")).correlationKey("G-2").send().join();
     emit("done", "big", String.valueOf(big.getProcessInstanceKey()), "small", String.valueOf(small.getProcessInstanceKey()));
+  }
+
+  /** Moves the engine clock `ms` forward through the client (REST PUT /v2/clock); the test tells the current time. */
+  private long advanceClock(long ms) throws Exception {
+    long now = ask("engineTime").get("now").asLong();
+    client.newPinClockCommand().time(now + ms).send().join();
+    return now + ms;
+  }
+
+  /** A timer catch event and an interrupting timer boundary, moved on by pinning the clock. */
+  private void timers() throws Exception {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .intermediateCatchEvent("wait", e -> e.timerWithDuration("PT10M"))
+        .serviceTask("task", t -> t.zeebeJobType(id("work")))
+        .boundaryEvent("late", b -> b.timerWithDuration("PT1H"))
+        .serviceTask("escalate", t -> t.zeebeJobType(id("escalate")))
+        .endEvent("escalated")
+        .moveToActivity("task")
+        .endEvent("end")
+        .done();
+    deploy(model, "timers.bpmn");
+    ProcessInstanceEvent created = create(pid, Map.of());
+    emit("waiting", "processInstanceKey", String.valueOf(created.getProcessInstanceKey()),
+        "jobsBefore", activate(id("work"), 1, Duration.ofMillis(200)).size());
+    advanceClock(10 * 60_000 + 1_000);
+    ActivatedJob task = activateOne(id("work"));
+    emit("afterTimer", "job", job(task));
+    advanceClock(60 * 60_000 + 1_000);
+    expectRejection("completeAfterBoundary", () -> client.newCompleteCommand(task).send().join());
+    ActivatedJob escalate = activateOne(id("escalate"));
+    emit("escalated", "job", job(escalate));
+    client.newCompleteCommand(escalate).send().join();
+  }
+
+  /** A signal catch event released by BroadcastSignal (gRPC), with the signal's variables. */
+  private void signals() {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .intermediateCatchEvent("wait", e -> e.signal(id("go")))
+        .serviceTask("task", t -> t.zeebeJobType(id("work")))
+        .endEvent("end")
+        .done();
+    deploy(model, "signals.bpmn");
+    ProcessInstanceEvent first = create(pid, Map.of("n", 1));
+    ProcessInstanceEvent second = create(pid, Map.of("n", 2));
+    emit("waiting", "jobsBefore", activate(id("work"), 2, Duration.ofMillis(200)).size());
+    var signal = client.newBroadcastSignalCommand().signalName(id("go")).variables(Map.of("go", true)).send().join();
+    List<ActivatedJob> jobs = new ArrayList<>();
+    while (jobs.size() < 2) {
+      List<ActivatedJob> got = activate(id("work"), 2, Duration.ofSeconds(5));
+      if (got.isEmpty()) break;
+      jobs.addAll(got);
+    }
+    emit("released", "signalKey", String.valueOf(signal.getKey()), "jobs", jobs.stream().map(ForagerProbe::job).toList(),
+        "instances", List.of(String.valueOf(first.getProcessInstanceKey()), String.valueOf(second.getProcessInstanceKey())));
+    for (ActivatedJob j : jobs) client.newCompleteCommand(j).send().join();
+  }
+
+  /** An embedded subprocess and a call activity (child deployed in the same command). */
+  private void subprocesses() {
+    String pid = id("");
+    String child = id("child");
+    BpmnModelInstance childModel = Bpmn.createExecutableProcess(child)
+        .startEvent("childStart")
+        .serviceTask("childTask", t -> t.zeebeJobType(id("child-work")))
+        .endEvent("childEnd")
+        .done();
+    BpmnModelInstance parent = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .subProcess("sub", sp -> sp.embeddedSubProcess()
+            .startEvent("subStart")
+            .serviceTask("inner", t -> t.zeebeJobType(id("inner")))
+            .endEvent("subEnd"))
+        .callActivity("call", c -> c.zeebeProcessId(child))
+        .endEvent("end")
+        .done();
+    DeploymentEvent deployed = client.newDeployResourceCommand()
+        .addProcessModel(childModel, "child.bpmn")
+        .addProcessModel(parent, "parent.bpmn")
+        .send().join();
+    emit("deployed", "processes", deployed.getProcesses().stream().map(ForagerProbe::process).toList());
+    ProcessInstanceEvent created = create(pid, Map.of("orderId", "S-1"));
+    ActivatedJob inner = activateOne(id("inner"));
+    emit("inner", "job", job(inner));
+    client.newCompleteCommand(inner).variables(Map.of("innerDone", true)).send().join();
+    ActivatedJob childJob = activateOne(id("child-work"));
+    emit("child", "job", job(childJob));
+    expectRejection("cancelChild", () -> client.newCancelInstanceCommand(childJob.getProcessInstanceKey()).send().join());
+    client.newCompleteCommand(childJob).variables(Map.of("childResult", 42)).send().join();
+    emit("done", "processInstanceKey", String.valueOf(created.getProcessInstanceKey()));
+  }
+
+  /** A parallel multi-instance service task over a collection, its results collected, worked by a JobWorker. */
+  private void multiInstance() throws Exception {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .serviceTask("each", t -> t.zeebeJobType(id("each"))
+            .multiInstance(m -> m.parallel().zeebeInputCollectionExpression("items").zeebeInputElement("item")
+                .zeebeOutputCollection("results").zeebeOutputElementExpression("doubled")))
+        .serviceTask("after", t -> t.zeebeJobType(id("after")))
+        .endEvent("end")
+        .done();
+    deploy(model, "multi.bpmn");
+    CountDownLatch done = new CountDownLatch(3);
+    List<Object> items = new ArrayList<>();
+    try (JobWorker w = client.newWorker().jobType(id("each"))
+        .handler((jobClient, j) -> {
+          int item = ((Number) j.getVariable("item")).intValue();
+          synchronized (items) {
+            items.add(item);
+          }
+          jobClient.newCompleteCommand(j).variables(Map.of("doubled", item * 2)).send().join();
+          done.countDown();
+        })
+        .fetchVariables("item", "loopCounter")
+        .open()) {
+      create(pid, Map.of("items", List.of(1, 2, 3)));
+      emit("handled", "finished", done.await(WAIT_SECONDS, TimeUnit.SECONDS), "items", items);
+    }
+    ActivatedJob after = activateOne(id("after"));
+    emit("after", "job", job(after));
+    client.newCompleteCommand(after).send().join();
+  }
+
+  /** An inclusive gateway (two of three branches) and an event-based gateway (message wins over timer). */
+  private void moreGateways() {
+    String pid = id("inclusive");
+    BpmnModelInstance inclusive = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .inclusiveGateway("split")
+        .condition("toA", "=a")
+        .serviceTask("taskA", t -> t.zeebeJobType(id("a")))
+        .inclusiveGateway("merge")
+        .endEvent("end")
+        .moveToNode("split")
+        .condition("toB", "=b")
+        .serviceTask("taskB", t -> t.zeebeJobType(id("b")))
+        .connectTo("merge")
+        .moveToNode("split")
+        .condition("toC", "=c")
+        .serviceTask("taskC", t -> t.zeebeJobType(id("c")))
+        .connectTo("merge")
+        .done();
+    String eid = id("event");
+    BpmnModelInstance eventBased = Bpmn.createExecutableProcess(eid)
+        .startEvent("start")
+        .eventBasedGateway("choose")
+        .intermediateCatchEvent("paid", e -> e.message(m -> m.name(id("paid")).zeebeCorrelationKeyExpression("orderId")))
+        .serviceTask("ship", t -> t.zeebeJobType(id("ship")))
+        .endEvent("shipped")
+        .moveToLastGateway()
+        .intermediateCatchEvent("timeout", e -> e.timerWithDuration("P1D"))
+        .endEvent("expired")
+        .done();
+    client.newDeployResourceCommand().addProcessModel(inclusive, "inclusive.bpmn")
+        .addProcessModel(eventBased, "event.bpmn").send().join();
+    ProcessInstanceEvent inc = create(pid, Map.of("a", true, "b", false, "c", true));
+    List<String> taken = new ArrayList<>();
+    for (String branch : List.of("a", "b", "c")) {
+      List<ActivatedJob> jobs = activate(id(branch), 1, Duration.ofMillis(branch.equals("b") ? 200 : 5000));
+      for (ActivatedJob j : jobs) {
+        taken.add(branch);
+        client.newCompleteCommand(j).send().join();
+      }
+    }
+    emit("inclusive", "processInstanceKey", String.valueOf(inc.getProcessInstanceKey()), "taken", taken);
+    ProcessInstanceEvent ev = create(eid, Map.of("orderId", "EB-1"));
+    client.newPublishMessageCommand().messageName(id("paid")).correlationKey("EB-1").send().join();
+    ActivatedJob ship = activateOne(id("ship"));
+    client.newCompleteCommand(ship).send().join();
+    emit("eventBased", "processInstanceKey", String.valueOf(ev.getProcessInstanceKey()));
+  }
+
+  /** An interrupting message boundary on a service task: the message ends the task and its job. */
+  private void messageBoundary() {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .serviceTask("task", t -> t.zeebeJobType(id("work")))
+        .boundaryEvent("cancelled", b -> b.message(m -> m.name(id("cancel")).zeebeCorrelationKeyExpression("orderId")))
+        .endEvent("cancelledEnd")
+        .moveToActivity("task")
+        .endEvent("end")
+        .done();
+    deploy(model, "boundary.bpmn");
+    ProcessInstanceEvent created = create(pid, Map.of("orderId", "MB-1"));
+    ActivatedJob j = activateOne(id("work"));
+    client.newPublishMessageCommand().messageName(id("cancel")).correlationKey("MB-1").variables(Map.of("why", "customer")).send().join();
+    expectRejection("completeInterrupted", () -> client.newCompleteCommand(j).send().join());
+    emit("interrupted", "processInstanceKey", String.valueOf(created.getProcessInstanceKey()), "jobKey", String.valueOf(j.getKey()));
+  }
+
+  private static final String DISCOUNT_DMN = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="java-discounts" name="Discounts" namespace="http://forager.test/java">
+        <decision id="java-discount" name="Discount">
+          <decisionTable id="table" hitPolicy="FIRST">
+            <input id="in" label="Total"><inputExpression id="in-expr" typeRef="number"><text>total</text></inputExpression></input>
+            <output id="out" name="discount" typeRef="number" />
+            <rule id="big"><inputEntry id="big-in"><text>&gt;= 100</text></inputEntry><outputEntry id="big-out"><text>10</text></outputEntry></rule>
+            <rule id="small"><inputEntry id="small-in"><text>-</text></inputEntry><outputEntry id="small-out"><text>0</text></outputEntry></rule>
+          </decisionTable>
+        </decision>
+      </definitions>
+      """;
+
+  /** A DMN decision deployed with a BPMN business rule task that calls it; EvaluateDecision over gRPC. */
+  private void decision() {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .businessRuleTask("decide", b -> b.zeebeCalledDecisionId("java-discount").zeebeResultVariable("discount"))
+        .serviceTask("apply", t -> t.zeebeJobType(id("apply")))
+        .endEvent("end")
+        .done();
+    DeploymentEvent deployed = client.newDeployResourceCommand()
+        .addResourceStringUtf8(DISCOUNT_DMN.strip(), "discounts.dmn")
+        .addProcessModel(model, "decision.bpmn")
+        .send().join();
+    emit("deployed", "processes", deployed.getProcesses().size(), "decisions",
+        deployed.getDecisions().stream().map(d -> Map.of("decisionId", d.getDmnDecisionId(), "version", d.getVersion(),
+            "decisionRequirementsId", d.getDmnDecisionRequirementsId())).toList(),
+        "decisionRequirements", deployed.getDecisionRequirements().size());
+    var evaluated = client.newEvaluateDecisionCommand().decisionId("java-discount").variables(Map.of("total", 150)).send().join();
+    emit("evaluated", "decisionId", evaluated.getDecisionId(), "output", evaluated.getDecisionOutput(),
+        "failedDecisionId", evaluated.getFailedDecisionId());
+    expectRejection("unknownDecision", () -> client.newEvaluateDecisionCommand().decisionId(id("nope")).send().join());
+    create(pid, Map.of("total", 20));
+    ActivatedJob apply = activateOne(id("apply"));
+    emit("applied", "job", job(apply));
+    client.newCompleteCommand(apply).send().join();
+  }
+
+  /**
+   * The REST API v2 through the client (useRest()): status, create and search and get instances, incidents
+   * searched and resolved, cancel, publish and correlate messages, broadcast a signal; an unknown instance
+   * gets Camunda's problem document.
+   */
+  private void restApi() throws Exception {
+    String pid = id("");
+    deploy(oneTask(pid, id("work")), "rest.bpmn");
+    client.newStatusRequest().send().join();
+    emit("status", "ok", true);
+    ProcessInstanceEvent created = client.newCreateInstanceCommand().useRest().bpmnProcessId(pid).latestVersion()
+        .variables(Map.of("via", "rest")).send().join();
+    emit("created", "instance", instance(created));
+    var found = client.newProcessInstanceSearchRequest().filter(f -> f.processDefinitionId(pid)).send().join();
+    emit("searched", "keys", found.items().stream().map(i -> String.valueOf(i.getProcessInstanceKey())).toList(),
+        "states", found.items().stream().map(i -> String.valueOf(i.getState())).toList(),
+        "total", found.page().totalItems());
+    var got = client.newProcessInstanceGetRequest(created.getProcessInstanceKey()).send().join();
+    emit("got", "processDefinitionId", got.getProcessDefinitionId(), "state", String.valueOf(got.getState()),
+        "version", got.getProcessDefinitionVersion());
+    ActivatedJob j = activateOne(id("work"));
+    client.newFailCommand(j).retries(0).errorMessage("over rest").send().join();
+    // The 8.9 client sends 8.9's filter objects ({"$eq": ...}) for incident keys, where the 8.8 API the engine
+    // serves takes plain values: search without a filter and pick the instance's incidents here.
+    List<Incident> incidents = client.newIncidentSearchRequest().send().join().items().stream()
+        .filter(i -> i.getProcessInstanceKey() == created.getProcessInstanceKey()).toList();
+    emit("incidents", "items", incidents.stream().map(i -> Map.of("incidentKey", String.valueOf(i.getIncidentKey()),
+        "errorType", String.valueOf(i.getErrorType()), "errorMessage", String.valueOf(i.getErrorMessage()),
+        "state", String.valueOf(i.getState()), "jobKey", String.valueOf(i.getJobKey()))).toList());
+    client.newUpdateRetriesCommand(j).retries(1).send().join();
+    client.newResolveIncidentCommand(incidents.get(0).getIncidentKey()).useRest().send().join();
+    emit("resolved");
+    client.newCancelInstanceCommand(created.getProcessInstanceKey()).useRest().send().join();
+    emit("cancelled", "processInstanceKey", String.valueOf(created.getProcessInstanceKey()));
+    expectRejection("cancelUnknown", () -> client.newCancelInstanceCommand(created.getProcessInstanceKey()).useRest().send().join());
+    expectRejection("getUnknown", () -> client.newProcessInstanceGetRequest(42L).send().join());
+
+    String mid = id("msg");
+    BpmnModelInstance waiting = Bpmn.createExecutableProcess(mid)
+        .startEvent("start")
+        .intermediateCatchEvent("wait", e -> e.message(m -> m.name(id("ping")).zeebeCorrelationKeyExpression("key")))
+        .intermediateCatchEvent("signal", e -> e.signal(id("sig")))
+        .endEvent("end")
+        .done();
+    deploy(waiting, "rest-msg.bpmn");
+    ProcessInstanceEvent w = create(mid, Map.of("key", "R-1"));
+    var correlated = client.newCorrelateMessageCommand().messageName(id("ping")).correlationKey("R-1")
+        .variables(Map.of("pinged", true)).send().join();
+    emit("correlated", "processInstanceKey", String.valueOf(correlated.getProcessInstanceKey()),
+        "messageKey", String.valueOf(correlated.getMessageKey()), "waiting", String.valueOf(w.getProcessInstanceKey()));
+    expectRejection("correlateNobody", () -> client.newCorrelateMessageCommand().messageName(id("ping")).correlationKey("nobody").send().join());
+    var published = client.newPublishMessageCommand().useRest().messageName(id("later")).correlationKey("x")
+        .timeToLive(Duration.ofMinutes(1)).messageId("rest-1").send().join();
+    emit("published", "messageKey", String.valueOf(published.getMessageKey()));
+    var signal = client.newBroadcastSignalCommand().useRest().signalName(id("sig")).send().join();
+    emit("signalled", "key", String.valueOf(signal.getKey()));
   }
 
   /** Camunda's clock reset (REST POST /v2/clock/reset) through the client. */
