@@ -446,3 +446,60 @@ describe('Inclusive gateway', () => {
     await waitUntil(() => instanceCompleted(h.engine, none));
   });
 });
+
+describe('Multi-instance scopes', () => {
+  engineTest('a parallel multi-instance subprocess runs its flow per item; a timer on the body ends them all', async (h) => {
+    const type = `inner-${h.id}`;
+    const late = `late-${h.id}`;
+    await deploy(
+      h.zb,
+      bpmnXml(`misub-${h.id}`, [
+        startEvent(),
+        `<bpmn:subProcess id="sub"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>` +
+          [startEvent('s0'), serviceTask('work', type), endEvent('e0'), ...chain('s0', 'work', 'e0')].join('') +
+          '</bpmn:subProcess>',
+        `<bpmn:boundaryEvent id="timeout" attachedToRef="sub"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>`,
+        serviceTask('late', late),
+        endEvent(),
+        endEvent('end2'),
+        ...chain('start', 'sub', 'end'),
+        ...chain('timeout', 'late', 'end2'),
+      ]),
+    );
+    const pik = await start(h, `misub-${h.id}`, { items: [1, 2] });
+    const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
+    assert.deepEqual(jobs.map((j) => j.variables.item).sort(), [1, 2]);
+    await h.zb.completeJob({ jobKey: jobs[0]!.key });
+    await h.engine.advanceClock(3_600_010);
+    await completeOne(h, late);
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+    await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[1]!.key }), 5);
+    assert.equal(eventsOf(h.engine, 'TIMER', 'CREATED').length, 1, 'one timer, on the body');
+  });
+
+  engineTest('a sequential multi-instance call activity calls the process once per item', async (h) => {
+    const childType = `child-${h.id}`;
+    await deploy(h.zb, bpmnXml(`child-${h.id}`, [startEvent(), serviceTask('work', childType), endEvent(), ...chain('start', 'work', 'end')]), 'child.bpmn');
+    await deploy(
+      h.zb,
+      bpmnXml(`calls-${h.id}`, [
+        startEvent(),
+        `<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child-${h.id}" /></bpmn:extensionElements>` +
+          `<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=[&quot;x&quot;,&quot;y&quot;]" inputElement="letter" outputCollection="seen" outputElement="=letter" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:callActivity>`,
+        endEvent(),
+        ...chain('start', 'call', 'end'),
+      ]),
+      'calls.bpmn',
+    );
+    const pik = await start(h, `calls-${h.id}`);
+    for (const letter of ['x', 'y']) {
+      const job = await activateOne(h.zb, childType);
+      assert.equal(job.variables.letter, letter);
+      assert.notEqual(job.processInstanceKey, pik);
+      await h.zb.completeJob({ jobKey: job.key });
+    }
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+    const seen = eventsOf(h.engine, 'VARIABLE', 'CREATED').find((r) => r.value.name === 'seen' && r.value.scopeKey === pik);
+    assert.deepEqual(seen?.value.value, ['x', 'y']);
+  });
+});

@@ -306,7 +306,7 @@ function queueInner(ctx: ProcessingContext, body: ElementInstance, node: FlowNod
   if (mi.inputElement) locals[mi.inputElement] = item;
   locals.loopCounter = index + 1;
   // An output element that is a plain variable is made local, so a result of that name stays in the instance.
-  if (mi.outputElement && /^[A-Za-z_]\w*$/.test(mi.outputElement)) locals[mi.outputElement] = null;
+  if (mi.outputElement && /^[A-Za-z_]\w*$/.test(mi.outputElement) && !(mi.outputElement in locals)) locals[mi.outputElement] = null;
   queueActivation(ctx, body, node.id, [], { inner: true, localVariables: locals });
 }
 
