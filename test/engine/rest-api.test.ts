@@ -310,6 +310,22 @@ describe('REST API: commands', () => {
   });
 });
 
+describe('REST API: backpressure', () => {
+  engineTest('over the limit a creation gets 429 RESOURCE_EXHAUSTED; a cancellation is still taken', async (h) => {
+    const processId = `bp-${h.id}`;
+    await deploy(h.zb, oneTaskProcess(processId, `bp-${h.id}`));
+    const { processInstanceKey } = await h.zb.createProcessInstance({ bpmnProcessId: processId, variables: {} });
+    h.engine.setBackpressure(0);
+    try {
+      assertProblem(await post(h, '/v2/process-instances', { processDefinitionId: processId }), 429, 'RESOURCE_EXHAUSTED', /Reached maximum capacity/);
+      assert.equal((await post(h, `/v2/process-instances/${processInstanceKey}/cancellation`)).status, 204);
+      assert.equal((await post(h, '/v2/process-instances/search', {})).status, 200, 'searches are reads: never refused');
+    } finally {
+      h.engine.setBackpressure(undefined);
+    }
+  });
+});
+
 describe('REST API: bad requests get the answers Camunda gives', () => {
   engineTest('bodies, types, keys, filters, sorts and pages', async (h) => {
     const cases: [Promise<{ status: number; type: string; json: Json }>, number, string, RegExp][] = [

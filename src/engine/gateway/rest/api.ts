@@ -81,10 +81,11 @@ export function createRestApi(options: RestApiOptions): RestApi {
   const { clock, gateway, history } = options;
   const results = new ResultWaiters(options.onCommit);
 
-  const submit = async (intent: string, command: Command): Promise<BatchResult> => {
+  /** `limited`: backpressure may refuse it (429, as Camunda's REST gateway); cancellation never is, as over gRPC. */
+  const submit = async (intent: string, command: Command, limited = true): Promise<BatchResult> => {
     let result: BatchResult;
     try {
-      result = await gateway.submit(command, true);
+      result = await gateway.submit(command, limited);
     } catch (error) {
       if (error instanceof GatewayError && error.code === grpcStatus.RESOURCE_EXHAUSTED) {
         throw new RestProblem(429, 'RESOURCE_EXHAUSTED', error.message);
@@ -195,7 +196,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
     if (operationReference !== undefined && operationReference < 1) {
       throw invalidArgument(`The value for operationReference is '${operationReference}' but must be > 0`);
     }
-    await submit('CANCEL', { valueType: 'PROCESS_INSTANCE', intent: 'CANCEL', key, value: {} });
+    await submit('CANCEL', { valueType: 'PROCESS_INSTANCE', intent: 'CANCEL', key, value: {} }, false);
     sendNoContent(r.res);
   });
 
