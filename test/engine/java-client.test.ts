@@ -104,7 +104,7 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
     t.diagnostic(`JVM probe wall time ${run.wallMs} ms for ${ends.length} scenarios`);
     const failed = ends.filter((l) => l.ok !== true).map((l) => `${l.scenario}: ${String(l.error)}`);
     assert.deepEqual(failed, []);
-    assert.ok(ends.length >= 29, `expected all scenarios, got ${ends.length}`);
+    assert.ok(ends.length >= 32, `expected all scenarios, got ${ends.length}`);
     assert.equal(run.exitCode, 0, run.stderr.slice(-2000));
     assert.deepEqual(
       run.lines.filter((l) => l.step === 'unparsed'),
@@ -268,6 +268,27 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
       }
     });
   }
+
+  test('a JobWorker handler that throws: the client fails the job with retries - 1 and the exception; the retry completes', () => {
+    const handled = step(scenario('workerFailures'), 'handled');
+    assert.equal(handled.finished, true);
+    assert.deepEqual(handled.retriesSeen, [3, 2]);
+    const failed = jobEvents('java-workerFailures-work', 'FAILED')[0];
+    assert.equal(failed?.value.retries, 2);
+    assert.match(String(failed?.value.errorMessage), /IllegalStateException: first attempt fails/);
+    assert.ok(instanceCompleted(engine, String(handled.processInstanceKey)));
+  });
+
+  test('activate jobs with fetchVariables: only the named variables that exist', () => {
+    assert.deepEqual(step(scenario('fetchVariables'), 'activated').variables, { a: 1, c: 3 });
+  });
+
+  test('create with result that does not end within its request timeout: DEADLINE_EXCEEDED, the instance keeps running', () => {
+    const lines = scenario('withResultTimeout');
+    rejected(lines, 'timedOut', 'DEADLINE_EXCEEDED');
+    const key = String(step(lines, 'stillRunning').processInstanceKey);
+    assert.ok(eventsOf(engine, 'PROCESS_INSTANCE', 'ELEMENT_TERMINATED').some((r) => r.key === key), 'cancelled afterwards');
+  });
 
   test('fail with retries and backoff: invisible during the backoff, back after the clock (pinned by the client over REST) passes it', () => {
     const lines = scenario('failWithBackoff');

@@ -84,6 +84,9 @@ public final class ForagerProbe {
     all.put("activateAndComplete", this::activateAndComplete);
     all.put("workerPolling", () -> worker(false));
     all.put("workerStreaming", () -> worker(true));
+    all.put("workerFailures", this::workerFailures);
+    all.put("fetchVariables", this::fetchVariables);
+    all.put("withResultTimeout", this::withResultTimeout);
     all.put("failWithBackoff", this::failWithBackoff);
     all.put("incidentAndResolve", this::incidentAndResolve);
     all.put("throwErrorCaught", this::throwErrorCaught);
@@ -479,6 +482,59 @@ public final class ForagerProbe {
       emit("handled", "finished", finished, "handled", seen.size(), "duplicates", duplicates.get(),
           "instances", instances, "streaming", streaming, "open", w.isOpen());
     }
+  }
+
+  /**
+   * The JobWorker's own failure handling: a handler that throws makes the client fail the job with retries - 1
+   * and the exception's message; the next attempt completes it. Worker backoff 0 (the client's default
+   * retryBackoff is 0 for auto-fail).
+   */
+  private void workerFailures() throws Exception {
+    String pid = id("");
+    String type = id("work");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid).startEvent("start")
+        .serviceTask("task", t -> t.zeebeJobType(type).zeebeJobRetries("3")).endEvent("end").done();
+    deploy(model, "worker-failures.bpmn");
+    CountDownLatch completed = new CountDownLatch(1);
+    List<Integer> retriesSeen = new ArrayList<>();
+    try (JobWorker w = client.newWorker().jobType(type)
+        .handler((jobClient, j) -> {
+          synchronized (retriesSeen) {
+            retriesSeen.add(j.getRetries());
+          }
+          if (j.getRetries() == 3) throw new IllegalStateException("first attempt fails");
+          jobClient.newCompleteCommand(j).send().join();
+          completed.countDown();
+        })
+        .open()) {
+      ProcessInstanceEvent created = create(pid, Map.of());
+      boolean done = completed.await(WAIT_SECONDS, TimeUnit.SECONDS);
+      emit("handled", "finished", done, "retriesSeen", retriesSeen,
+          "processInstanceKey", String.valueOf(created.getProcessInstanceKey()));
+    }
+  }
+
+  /** ActivateJobs with fetchVariables: only the named variables come back. */
+  private void fetchVariables() {
+    String pid = id("");
+    deploy(oneTask(pid, id("work")), "fetch.bpmn");
+    create(pid, Map.of("a", 1, "b", 2, "c", 3));
+    List<ActivatedJob> jobs = client.newActivateJobsCommand().jobType(id("work")).maxJobsToActivate(1)
+        .workerName("java-probe").timeout(Duration.ofMinutes(1)).fetchVariables("a", "c", "missing")
+        .requestTimeout(Duration.ofSeconds(5)).send().join().getJobs();
+    emit("activated", "variables", jobs.isEmpty() ? null : jobs.get(0).getVariablesAsMap());
+    for (ActivatedJob j : jobs) client.newCompleteCommand(j).send().join();
+  }
+
+  /** CreateProcessInstanceWithResult whose instance does not end in time: DEADLINE_EXCEEDED, the instance lives on. */
+  private void withResultTimeout() {
+    String pid = id("");
+    deploy(oneTask(pid, id("work")), "result-timeout.bpmn");
+    expectRejection("timedOut", () -> client.newCreateInstanceCommand().bpmnProcessId(pid).latestVersion()
+        .withResult().requestTimeout(Duration.ofSeconds(1)).send().join());
+    ActivatedJob j = activateOne(id("work"));
+    emit("stillRunning", "processInstanceKey", String.valueOf(j.getProcessInstanceKey()));
+    client.newCancelInstanceCommand(j.getProcessInstanceKey()).send().join();
   }
 
   private void failWithBackoff() throws Exception {
