@@ -8,3 +8,4 @@ export { startEngine } from './engine-server.ts';
 export { EngineStartError } from './engine-server.ts';
 export type { EngineOptions, RunningEngine } from './engine-server.ts';
 export type { Clock } from './time/clock.ts';
+export type { Recovery, StorageStats } from './log/data-dir.ts';

@@ -23,7 +23,7 @@ import type { EngineRecord } from '../state/records.ts';
 import { EngineState } from '../state/state.ts';
 import { StorageError } from './errors.ts';
 import { openFileLog, syncDirectory, type FileLog, type LogStats } from './file-log.ts';
-import { decodeSnapshot, encodeSnapshot, restoreSnapshot, SNAPSHOT_NAME, snapshotName, type Snapshot } from './snapshot.ts';
+import { checkSnapshotFits, decodeSnapshot, encodeSnapshot, restoreSnapshot, SNAPSHOT_NAME, snapshotName, type Snapshot } from './snapshot.ts';
 
 export const DEFAULT_SNAPSHOT_EVERY = 100_000;
 
@@ -163,7 +163,7 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
         if (snapshot.position !== candidate.position) {
           throw new StorageError('SNAPSHOT_CORRUPT', `snapshot ${candidate.path} reflects position ${snapshot.position}, not ${candidate.position} as its name says`, candidate.path);
         }
-        restoreSnapshot(new EngineState(), snapshot, candidate.path); // a dry run: throws if it does not fit
+        checkSnapshotFits(state, snapshot, candidate.path);
         chosen = { snapshot, path: candidate.path, bytes };
         break;
       } catch (error) {

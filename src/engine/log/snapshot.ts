@@ -156,16 +156,21 @@ function fillTables(owner: object, dump: TableDump): void {
   }
 }
 
-/**
- * Loads `snapshot` into `state` (a fresh one): fills each table in place and restores the key generator.
- * Throws SNAPSHOT_INCOMPATIBLE, naming the tables, when the snapshot's tables differ from the state's.
- */
-export function restoreSnapshot(state: EngineState, snapshot: Snapshot, file: string): void {
+/** Throws SNAPSHOT_INCOMPATIBLE, naming the tables, when the snapshot's tables differ from `state`'s. */
+export function checkSnapshotFits(state: EngineState, snapshot: Snapshot, file: string): void {
   const problems: string[] = [];
   compareTables(state, snapshot.tables, '', problems);
   if (problems.length > 0) {
     throw new StorageError('SNAPSHOT_INCOMPATIBLE', `snapshot ${file} was written by another version of the engine: ${problems.join('; ')}`, file);
   }
+}
+
+/**
+ * Loads `snapshot` into `state` (a fresh one): fills each table in place and restores the key generator.
+ * Throws SNAPSHOT_INCOMPATIBLE, naming the tables, when the snapshot's tables differ from the state's.
+ */
+export function restoreSnapshot(state: EngineState, snapshot: Snapshot, file: string): void {
+  checkSnapshotFits(state, snapshot, file);
   fillTables(state, snapshot.tables);
   state.restoreLastKey(snapshot.lastKey);
 }
