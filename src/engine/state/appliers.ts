@@ -4,7 +4,7 @@
  * decided by a processor and frozen into the event's value, so replaying the log rebuilds the same state.
  */
 import type { EngineRecord, ValueType } from './records.ts';
-import { resourceAppliers } from './resources.ts';
+import { resourceAppliers } from './resource-appliers.ts';
 import {
   addToIndex,
   correlationIndexKey,
