@@ -9,7 +9,9 @@
  * `--data-dir DIR` keeps the engine's log and snapshots in DIR: a command is answered once its records are on
  * disk, and a start (after `kill -9` too) recovers the state; `--snapshot-every N` takes a snapshot every N
  * records (default 100 000). Without `--data-dir`, the engine is in memory. With it, one more line is printed
- * before the ready line: `forager engine recovered … from DIR …`.
+ * before the ready line: `forager engine recovered … from DIR …`; the log's counters (fsyncs, group commits,
+ * batches, records, bytes, snapshots) are printed as one JSON line `forager engine storage {…}` on SIGUSR2 and
+ * when the engine stops, so a benchmark can compute fsyncs per second.
  * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
  * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
  */
@@ -121,9 +123,17 @@ async function main(): Promise<void> {
       const audiences = auth.audience ? `, audience ${auth.audience.map((a) => `'${a}'`).join(' or ')}` : '';
       process.stdout.write(`forager engine: authentication on: bearer tokens of issuer ${auth.issuer}${audiences}\n`);
     }
+    const printStats = () => {
+      const stats = engine.storageStats();
+      if (stats) process.stdout.write(`forager engine storage ${JSON.stringify(stats)}\n`);
+    };
+    process.on('SIGUSR2', printStats);
     const shutdown = () => {
       engine.stop().then(
-        () => process.exit(0),
+        () => {
+          printStats();
+          process.exit(0);
+        },
         (error: unknown) => {
           process.stderr.write(`forager engine: stopping failed: ${(error as Error).message}\n`);
           process.exit(1);

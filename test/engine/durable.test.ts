@@ -415,6 +415,10 @@ describe('durable engine: kill -9 under load', () => {
     raw.close();
     engine.process.kill('SIGTERM');
     assert.deepEqual(await exited(engine.process), { code: 0, signal: null });
+    const stats = /forager engine storage (\{.*\})/.exec(engine.output())?.[1];
+    assert.ok(stats, `the engine prints its storage counters when it stops:\n${engine.output()}`);
+    const counters = JSON.parse(stats) as { fsyncs: number; groupCommits: number; batches: number; snapshots: number };
+    assert.ok(counters.fsyncs > 0 && counters.batches >= counters.groupCommits && counters.snapshots >= 1, stats);
     t.diagnostic(`${createdAcked.size} instances created, ${completedAcked.size} completions acknowledged; ${figures.join('; ')}`);
   });
 });
