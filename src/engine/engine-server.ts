@@ -303,9 +303,12 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         rest.closeAllConnections();
         // Open streams of clients that went quiet are cut after a grace.
         await stopGateway();
-        // Flush, snapshot, close the log, release the lock.
-        await dataDir?.close();
-        clock.dispose();
+        try {
+          // Flush, snapshot, close the log, release the lock.
+          await dataDir?.close();
+        } finally {
+          clock.dispose();
+        }
       });
       return stopped;
     },
