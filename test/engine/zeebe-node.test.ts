@@ -31,6 +31,7 @@ import {
   parallelGateway,
   serviceTask,
   startEvent,
+  timerCatchEvent,
 } from '../helpers/bpmn.ts';
 import { eventsOf, incidentsCreated, instanceCompleted, rejectsWithCode, waitUntil, type Engine } from '../helpers/engine-harness.ts';
 
@@ -430,5 +431,175 @@ describe('zeebe-node 8.3 (ZBClient)', () => {
     assert.ok(!instanceCompleted(engine, String(big.processInstanceKey)), 'the join waits for both branches');
     await zbc.completeJob({ jobKey: (await activateOne(zbc, `zn-right-${id}`)).key, variables: {} });
     assert.ok(instanceCompleted(engine, String(big.processInstanceKey)));
+  });
+  zeebeNodeTest('worker outcomes: a throwing handler fails with retries - 1, job.fail and job.error, as zeebe-node sends them', async ({ engine, zbc, id }) => {
+    const pid = `zn-outcomes-${id}`;
+    const type = `zn-work-${id}`;
+    const xml = bpmnXml(
+      pid,
+      [
+        startEvent(),
+        serviceTask('task', type, { retries: 3 }),
+        errorBoundaryEvent('caught', 'task', 'err'),
+        endEvent('handled'),
+        endEvent(),
+        ...chain('start', 'task', 'end'),
+        ...chain('caught', 'handled'),
+      ],
+      { roots: [error('err', 'OUT_OF_STOCK')] },
+    );
+    await deploy(zbc, xml);
+    const attempts: number[] = [];
+    const worker = zbc.createWorker({
+      taskType: type,
+      loglevel: 'NONE',
+      taskHandler: (job) => {
+        attempts.push(job.retries);
+        if (job.retries === 3) throw new Error('first attempt fails');
+        if (job.retries === 2) return job.fail('second attempt fails');
+        return job.error('OUT_OF_STOCK', 'nothing left');
+      },
+    });
+    try {
+      const created = await zbc.createProcessInstance({ bpmnProcessId: pid, variables: {} });
+      const key = String(created.processInstanceKey);
+      await waitUntil(() => instanceCompleted(engine, key), 10_000, 'the instance to end through the error boundary');
+      assert.deepEqual(attempts, [3, 2, 1]);
+      const failed = eventsOf(engine, 'JOB', 'FAILED').filter((r) => r.value.type === type);
+      assert.deepEqual(failed.map((r) => r.value.retries), [2, 1]);
+      assert.match(String(failed[0]!.value.errorMessage), /Unhandled exception in task handler Error: first attempt fails/);
+      assert.equal(failed[1]!.value.errorMessage, 'second attempt fails');
+      const thrown = eventsOf(engine, 'JOB', 'ERROR_THROWN').find((r) => r.value.type === type);
+      assert.equal(thrown?.value.errorCode, 'OUT_OF_STOCK');
+      assert.ok(
+        eventsOf(engine, 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED').some((r) => String(r.value.processInstanceKey) === key && r.value.elementId === 'handled'),
+      );
+    } finally {
+      await worker.close(2000);
+    }
+  });
+
+  zeebeNodeTest('a timer catch event: no job until the engine clock passes the timer', async ({ engine, zbc, id }) => {
+    const pid = `zn-timer-${id}`;
+    const type = `zn-after-${id}`;
+    await deploy(zbc, bpmnXml(pid, [startEvent(), timerCatchEvent('wait', 'PT10M'), serviceTask('task', type), endEvent(), ...chain('start', 'wait', 'task', 'end')]));
+    const created = await zbc.createProcessInstance({ bpmnProcessId: pid, variables: {} });
+    await engine.advanceClock(9 * 60_000);
+    assert.ok(!eventsOf(engine, 'JOB', 'CREATED').some((r) => r.value.type === type), 'no job before the timer is due');
+    await engine.advanceClock(61_000);
+    const job = await activateOne(zbc, type);
+    assert.equal(String(job.processInstanceKey), String(created.processInstanceKey));
+    await zbc.completeJob({ jobKey: job.key, variables: {} });
+    assert.ok(instanceCompleted(engine, String(created.processInstanceKey)));
+  });
+
+  zeebeNodeTest('a signal catch event released by broadcastSignal, with the signal\'s variables', async ({ engine, zbc, id }) => {
+    const pid = `zn-signal-${id}`;
+    const name = `zn-go-${id}`;
+    const xml = bpmnXml(
+      pid,
+      [
+        startEvent(),
+        `<bpmn:intermediateCatchEvent id="wait"><bpmn:signalEventDefinition id="wait_def" signalRef="sig" /></bpmn:intermediateCatchEvent>`,
+        serviceTask('task', `zn-after-${id}`),
+        endEvent(),
+        ...chain('start', 'wait', 'task', 'end'),
+      ],
+      { roots: [`<bpmn:signal id="sig" name="${name}" />`] },
+    );
+    await deploy(zbc, xml);
+    const created = await zbc.createProcessInstance({ bpmnProcessId: pid, variables: { n: 1 } });
+    await zbc.broadcastSignal({ signalName: name, variables: { go: true } });
+    const job = await activateOne(zbc, `zn-after-${id}`);
+    assert.equal(String(job.processInstanceKey), String(created.processInstanceKey));
+    assert.deepEqual({ ...job.variables }, { n: 1, go: true });
+    await zbc.completeJob({ jobKey: job.key, variables: {} });
+    assert.ok(instanceCompleted(engine, String(created.processInstanceKey)));
+  });
+
+  zeebeNodeTest('embedded subprocess, call activity and parallel multi-instance, worked by a ZBWorker', async ({ engine, zbc, id }) => {
+    const child = `zn-child-${id}`;
+    const pid = `zn-parent-${id}`;
+    const type = `zn-work-${id}`;
+    await deploy(zbc, oneTaskProcess(child, `zn-child-work-${id}`), 'child.bpmn');
+    const xml = bpmnXml(pid, [
+      startEvent(),
+      `<bpmn:subProcess id="sub"><bpmn:startEvent id="subStart" />${serviceTask('inner', type)}<bpmn:endEvent id="subEnd" />` +
+        `<bpmn:sequenceFlow id="s1" sourceRef="subStart" targetRef="inner" /><bpmn:sequenceFlow id="s2" sourceRef="inner" targetRef="subEnd" /></bpmn:subProcess>`,
+      `<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="${child}" /></bpmn:extensionElements></bpmn:callActivity>`,
+      `<bpmn:serviceTask id="each"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements>` +
+        `<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="results" outputElement="=doubled" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`,
+      endEvent(),
+      ...chain('start', 'sub', 'call', 'each', 'end'),
+    ]);
+    await deploy(zbc, xml, 'parent.bpmn');
+    const handled: string[] = [];
+    const worker = zbc.createWorker({
+      taskType: type,
+      loglevel: 'NONE',
+      taskHandler: (job) => {
+        handled.push(job.elementId);
+        const item = (job.variables as { item?: number }).item;
+        return job.complete(item === undefined ? {} : { doubled: item * 2 });
+      },
+    });
+    const childWorker = zbc.createWorker({
+      taskType: `zn-child-work-${id}`,
+      loglevel: 'NONE',
+      taskHandler: (job) => job.complete({ fromChild: job.bpmnProcessId }),
+    });
+    try {
+      const result = await zbc.createProcessInstanceWithResult({ bpmnProcessId: pid, variables: { items: [1, 2, 3] }, requestTimeout: 15_000 });
+      assert.deepEqual(handled.slice().sort(), ['each', 'each', 'each', 'inner']);
+      assert.deepEqual({ ...result.variables }, { items: [1, 2, 3], fromChild: child, results: [2, 4, 6] });
+      assert.ok(instanceCompleted(engine, String(result.processInstanceKey)));
+    } finally {
+      await worker.close(2000);
+      await childWorker.close(2000);
+    }
+  });
+
+  zeebeNodeTest('a message start event: publishStartMessage creates an instance with the message\'s variables', async ({ engine, zbc, id }) => {
+    const pid = `zn-start-${id}`;
+    const name = `zn-order-placed-${id}`;
+    const xml = bpmnXml(
+      pid,
+      [
+        `<bpmn:startEvent id="start"><bpmn:messageEventDefinition id="start_def" messageRef="msg" /></bpmn:startEvent>`,
+        serviceTask('task', `zn-work-${id}`),
+        endEvent(),
+        ...chain('start', 'task', 'end'),
+      ],
+      { roots: [message('msg', name)] },
+    );
+    await deploy(zbc, xml);
+    await zbc.publishStartMessage({ name, variables: { orderId: 'S-1' }, timeToLive: 0 });
+    const job = await activateOne(zbc, `zn-work-${id}`);
+    assert.equal(job.bpmnProcessId, pid);
+    assert.deepEqual({ ...job.variables }, { orderId: 'S-1' });
+    await zbc.completeJob({ jobKey: job.key, variables: {} });
+    assert.ok(instanceCompleted(engine, String(job.processInstanceKey)));
+  });
+
+  zeebeNodeTest('evaluateDecision: a decision table deployed with deployResource answers over gRPC; unknown id → 5 NOT_FOUND', async ({ zbc, id }) => {
+    const decisionId = `zn-discount-${id}`;
+    const dmn = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="zn-discounts-${id}" name="Discounts" namespace="http://forager.test/zn">
+  <decision id="${decisionId}" name="Discount">
+    <decisionTable id="table" hitPolicy="FIRST">
+      <input id="in" label="Total"><inputExpression id="in-expr" typeRef="number"><text>total</text></inputExpression></input>
+      <output id="out" name="discount" typeRef="number" />
+      <rule id="big"><inputEntry id="big-in"><text>&gt;= 100</text></inputEntry><outputEntry id="big-out"><text>10</text></outputEntry></rule>
+      <rule id="small"><inputEntry id="small-in"><text>-</text></inputEntry><outputEntry id="small-out"><text>0</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+`;
+    const deployed = await zbc.deployResource({ name: 'discounts.dmn', decision: Buffer.from(dmn) });
+    assert.equal(deployed.deployments.length, 2, 'decision requirements, then the decision');
+    const evaluated = await zbc.evaluateDecision({ decisionId, variables: { total: 150 } });
+    assert.equal(evaluated.decisionId, decisionId);
+    assert.equal(evaluated.decisionOutput, '10');
+    await rejectsWithCode(zbc.evaluateDecision({ decisionId: `zn-nope-${id}`, variables: {} }), 5);
   });
 });
