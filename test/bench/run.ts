@@ -21,6 +21,17 @@
  *   forager-stream-tuned, forager-poll-tuned   the same with maxJobsActive 128
  *   fanout1-<peer>            one process of <peer> serving BENCH_FANOUT job types
  *   fanout50-<peer>           BENCH_FANOUT processes of <peer>, one job type each
+ * The engine's own figures (test/bench/engine.ts; each case on an engine process of its own, after the cases
+ * above; BENCH_CASES='engine-*' runs them alone; their knobs are BENCH_ENGINE_*, listed in engine.ts):
+ *   engine-one-task           one-task instances in memory, creator and completer in processes of their own:
+ *                             completed instances/s, engine CPU ms/instance, creation → completion p50/p99
+ *   engine-one-task-durable   the same on a data directory (--data-dir): also fsyncs/s and bytes written/instance
+ *   engine-ten-task           ten service tasks in a row, in memory: instances/s and jobs/s
+ *   engine-waiting            BENCH_ENGINE_WAITING instances on a PT1H timer and as many on a message:
+ *                             engine heap (after GC) and RSS per waiting instance
+ *   engine-replay             a log of BENCH_ENGINE_REPLAY_RECORDS+ records, kill -9, start again: records
+ *                             replayed per second of start-up; and the start-up from a snapshot
+ * A pattern ending in '*' selects every case that begins with it.
  * Knobs (environment):
  *   BENCH_JOBS=20000          N: the throughput phase ends after N jobs …
  *   BENCH_SECONDS=8           … or after this many seconds (the issue's full-length run: BENCH_SECONDS=30)
@@ -63,6 +74,7 @@ import {
   type WorkerReport,
   type WorkerSpec,
 } from './lib.ts';
+import { ENGINE_CASES, isEngineCase, killEngineBench, printEngineTable, runEngineBench } from './engine.ts';
 
 /* ---------- knobs ---------- */
 
@@ -150,6 +162,7 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 function killAll(): void {
+  killEngineBench();
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
@@ -759,7 +772,18 @@ function engineCeiling(results: readonly CaseResult[]): Record<string, unknown> 
 function defaultCases(foragerAvailable: boolean): string[] {
   const fanPeer = process.env.BENCH_FANOUT_PEER ?? (foragerAvailable ? 'forager-stream' : 'sdk');
   const fan = [`fanout1-sdk`, `fanout1-${fanPeer}`, `fanout50-${fanPeer}`];
-  return [...SINGLE, ...new Set(fan)];
+  return [...SINGLE, ...new Set(fan), ...ENGINE_CASES];
+}
+
+/** BENCH_CASES entries; one ending in '*' stands for every peer, fan-out default or engine case that begins with it. */
+function expandCases(list: readonly string[], foragerAvailable: boolean): string[] {
+  const known = [...new Set([...defaultCases(foragerAvailable), ...SINGLE])];
+  return list.flatMap((name) => {
+    if (!name.endsWith('*')) return [name];
+    const matches = known.filter((k) => k.startsWith(name.slice(0, -1)));
+    if (matches.length === 0) throw new Error(`BENCH_CASES: '${name}' matches no case`);
+    return matches;
+  });
 }
 
 async function foragerAvailable(): Promise<boolean> {
@@ -782,14 +806,15 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const available = await foragerAvailable().catch(() => false);
   if (!available) console.log('forager runtime not available yet: its cases are skipped (src/index.ts exports no runWorkers)');
-  const names = (process.env.BENCH_CASES ? process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean) : defaultCases(available));
-  const defs = names.map(caseDef);
+  const names = (process.env.BENCH_CASES ? expandCases(process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean), available) : defaultCases(available));
+  const defs = names.filter((n) => !isEngineCase(n)).map(caseDef);
+  const engineCases = names.filter(isEngineCase);
 
-  const engine = await startEngine(resultsDir);
-  const creator = new Creator(engine.address);
+  const engine = defs.length > 0 ? await startEngine(resultsDir) : undefined;
+  const creator = engine ? new Creator(engine.address) : undefined;
   const results: CaseResult[] = [];
   try {
-    console.log(
+    if (engine) console.log(
       `forager bench: engine ${engine.address} (pid ${engine.pid}), node ${process.version}, ${CORES} cores, load ${loadavg()
         .map((n) => n.toFixed(2))
         .join(' ')}; ` +
@@ -798,7 +823,7 @@ async function main(): Promise<void> {
     );
     for (const [i, def] of defs.entries()) {
       const caseStart = performance.now();
-      const result = await runCase(def, engine, creator, i);
+      const result = await runCase(def, engine!, creator!, i);
       results.push(result);
       const secs = ((performance.now() - caseStart) / 1000).toFixed(0);
       if (result.status === 'ok') {
@@ -815,12 +840,12 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    creator.close();
-    await stopChild(engine.child, 'SIGTERM', 5000);
+    creator?.close();
+    if (engine) await stopChild(engine.child, 'SIGTERM', 5000);
     killAll();
   }
 
-  printTable(results);
+  if (results.length > 0) printTable(results);
   const ceiling = engineCeiling(results);
   if (ceiling) {
     const c = ceiling as {
@@ -859,6 +884,9 @@ async function main(): Promise<void> {
         `CPU/job ${v.cpuRatio.toFixed(2)}× (≤ ${BAR.cpu}× ${v.meetsCpu ? 'met' : 'NOT met'}), p99 ${Number.isFinite(v.p99Ratio) ? `${v.p99Ratio.toFixed(2)}×` : 'past the timeout'} (< 1× ${v.meetsLatency ? 'met' : 'NOT met'})`,
     );
   }
+  if (results.length > 0 && engineCases.length > 0) console.log('');
+  const engineFigures = engineCases.length > 0 ? await runEngineBench(engineCases, { resultsDir, profile: ENGINE_PROFILE }) : undefined;
+  if (engineFigures) printEngineTable(engineFigures);
   const wallSeconds = (performance.now() - wallStart) / 1000;
   const output = {
     generatedAt: new Date().toISOString(),
@@ -875,6 +903,7 @@ async function main(): Promise<void> {
     bar: { against: 'sdk', throughputAtLeast: BAR.throughput, cpuPerJobAtMost: BAR.cpu, p99Lower: true, verdicts: bar },
     engineCeiling: ceiling,
     cases: results,
+    engineFigures,
   };
   writeFileSync(OUT, `${JSON.stringify(output, null, 2)}\n`);
   console.log(`\nwrote ${OUT} (${wallSeconds.toFixed(0)} s)`);

@@ -1,0 +1,971 @@
+/**
+ * The engine's own figures, part of `npm run bench` (run.ts calls `runEngineBench`; select them alone with
+ * BENCH_CASES='engine-*'). Every case starts its own engine process (`node --import tsx src/engine/main.ts`);
+ * its clients are processes of their own (engine-client.ts: a creator and a completer, raw grpc-js on the
+ * SDK's proto), so the engine's CPU (/proc/<pid>/stat) is the engine's alone.
+ *
+ *   engine-one-task          one-task instances in memory: a saturating phase (the creator keeps
+ *                            BENCH_ENGINE_BACKLOG instances created and not completed) → completed instances/s
+ *                            and engine CPU ms per instance; then an open-loop phase at a fixed rate (half of
+ *                            that, or BENCH_ENGINE_RATE) → creation → completion p50/p99 (the CompleteJob answer
+ *                            of the instance's task, which the engine gives once the instance has completed)
+ *   engine-one-task-durable  the same with --data-dir (a temporary directory, removed after): also fsyncs/s
+ *                            (strace of the engine's fsync/fdatasync calls, when strace is installed) and bytes
+ *                            written per instance (/proc/<pid>/io)
+ *   engine-ten-task          ten service tasks in a row, in memory → instances/s and jobs/s
+ *   engine-waiting           BENCH_ENGINE_WAITING instances waiting on a PT1H timer, as many on a message
+ *                            → engine heap (after a full GC, engine-probe.ts) and RSS per waiting instance
+ *   engine-replay            a durable log of BENCH_ENGINE_REPLAY_RECORDS+ records (one-task instances run to
+ *                            their end, plus BENCH_ENGINE_WAITING timer instances left waiting), the engine
+ *                            killed (-9, no snapshot: --snapshot-every 10⁹) and started again → records
+ *                            replayed per second of start-up; then stopped cleanly (snapshot) and started again
+ * Knobs: BENCH_ENGINE_SECONDS=8, BENCH_ENGINE_WARMUP_SECONDS=2, BENCH_ENGINE_LATENCY_SECONDS=5,
+ * BENCH_ENGINE_RATE (instances/s of the latency phase), BENCH_ENGINE_BACKLOG=512, BENCH_ENGINE_CONCURRENCY=64,
+ * BENCH_ENGINE_COMPLETER=poll|stream, BENCH_ENGINE_PAYLOAD=small|10k (small: only `createdAt`),
+ * BENCH_ENGINE_WAITING=10000, BENCH_ENGINE_REPLAY_RECORDS=200000, BENCH_ENGINE_STRACE=0 (no fsync count),
+ * BENCH_ENGINE_PROFILE=1 (a CPU profile of engine-one-task's engine, its top self-time functions printed).
+ */
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompleterReport, EngineClientSpec, FromEngineClient, ToEngineClient } from './engine-client.ts';
+import { hotFunctions, type HotFunction } from './engine-profile.ts';
+import { PAYLOAD_BYTES, ROOT, epochMs, procCpuMs, procRssMb, rawClient, sleep, summarize, unary, type LatencySummary, type RawClient } from './lib.ts';
+
+/* ---------- cases, knobs, goals ---------- */
+
+export const ENGINE_CASES = ['engine-one-task', 'engine-one-task-durable', 'engine-ten-task', 'engine-waiting', 'engine-replay'] as const;
+export type EngineCase = (typeof ENGINE_CASES)[number];
+
+export function isEngineCase(name: string): name is EngineCase {
+  return (ENGINE_CASES as readonly string[]).includes(name);
+}
+
+function knob(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not '${raw}'`);
+  return value;
+}
+
+function choice<T extends string>(name: string, options: readonly T[]): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return options[0]!;
+  if (!(options as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${options.join(', ')}, not '${raw}'`);
+  return raw as T;
+}
+
+const SECONDS = knob('BENCH_ENGINE_SECONDS', 8);
+const WARMUP_SECONDS = knob('BENCH_ENGINE_WARMUP_SECONDS', 2);
+const LATENCY_SECONDS = knob('BENCH_ENGINE_LATENCY_SECONDS', 5);
+const RATE = process.env.BENCH_ENGINE_RATE ? knob('BENCH_ENGINE_RATE', 1) : undefined;
+const BACKLOG = Math.round(knob('BENCH_ENGINE_BACKLOG', 512));
+const CONCURRENCY = Math.round(knob('BENCH_ENGINE_CONCURRENCY', 64));
+const COMPLETER = choice('BENCH_ENGINE_COMPLETER', ['poll', 'stream'] as const);
+const PAYLOAD = choice('BENCH_ENGINE_PAYLOAD', ['small', '10k'] as const);
+const WAITING = Math.round(knob('BENCH_ENGINE_WAITING', 10_000));
+const REPLAY_RECORDS = Math.round(knob('BENCH_ENGINE_REPLAY_RECORDS', 200_000));
+const STRACE = process.env.BENCH_ENGINE_STRACE !== '0' && spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+/** After a phase: how long the completer gets to finish what was created; after the latency phase, an instance not completed by then counts as slower than all. */
+const DRAIN_MS = 5_000;
+
+/** The issue's goals for this 2-core host. */
+export const ENGINE_GOALS = {
+  oneTaskMemoryInstancesPerSecond: 2_000,
+  oneTaskDurableInstancesPerSecond: 1_000,
+  bytesPerWaitingInstance: 2_048,
+  replayRecordsPerSecond: 50_000,
+} as const;
+
+/* ---------- processes (all tracked, all stopped) ---------- */
+
+const children = new Set<ChildProcess>();
+/** Engine processes started under strace: their pids, which killing strace would not stop. */
+const tracedPids = new Set<number>();
+
+function track<C extends ChildProcess>(child: C): C {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Kills (SIGKILL) every process the engine figures started and did not stop yet; synchronous, for exit handlers. */
+export function killEngineBench(): void {
+  for (const pid of tracedPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  tracedPids.clear();
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/* ---------- the engine process ---------- */
+
+interface RecoveryLine {
+  readonly snapshotPosition: number;
+  readonly eventsReplayed: number;
+  readonly recordsRead: number;
+  readonly lastPosition: number;
+  readonly segments: number;
+  readonly logBytes: number;
+}
+
+interface MemoryUsage {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly gc: boolean;
+}
+
+interface LaunchOptions {
+  readonly dataDir?: string;
+  readonly snapshotEvery?: number;
+  /** Run under strace, counting fsync/fdatasync calls into this file. */
+  readonly straceFile?: string;
+  /** Preload engine-probe.ts (with --expose-gc) for `memory()`. */
+  readonly probe?: boolean;
+  readonly cpuProfDir?: string;
+}
+
+class EngineProcess {
+  readonly child: ChildProcess;
+  /** The node process of the engine (under strace, strace's child). */
+  pid = 0;
+  address = '';
+  rest = '';
+  /** What the engine says its start took ("started in N ms"): recovery included. */
+  startedMs = 0;
+  /** spawn → listening line, Node's and tsx's own start included. */
+  spawnToReadyMs = 0;
+  recovery: RecoveryLine | undefined;
+  private out = '';
+
+  constructor(readonly options: LaunchOptions) {
+    const nodeArgs = [
+      ...(options.probe ? ['--expose-gc'] : []),
+      ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+      '--import',
+      'tsx',
+      ...(options.probe ? ['--import', join(ROOT, 'test/bench/engine-probe.ts')] : []),
+      join(ROOT, 'src/engine/main.ts'),
+      '--port',
+      '0',
+      '--rest-port',
+      '0',
+      ...(options.dataDir ? ['--data-dir', options.dataDir] : []),
+      ...(options.snapshotEvery ? ['--snapshot-every', String(options.snapshotEvery)] : []),
+    ];
+    const stdio: ('ignore' | 'pipe' | 'inherit' | 'ipc')[] = ['ignore', 'pipe', 'inherit', ...(options.probe ? (['ipc'] as const) : [])];
+    this.child = track(
+      options.straceFile
+        ? spawn('strace', ['-f', '--seccomp-bpf', '-qq', '-e', 'trace=fsync,fdatasync', '-e', 'signal=none', '-ttt', '-o', options.straceFile, process.execPath, ...nodeArgs], { cwd: ROOT, stdio })
+        : spawn(process.execPath, nodeArgs, { cwd: ROOT, stdio }),
+    );
+  }
+
+  async ready(): Promise<this> {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the engine did not start listening within 120 s: ${this.out.slice(-500)}`)), 120_000);
+      this.child.stdout!.on('data', (chunk: Buffer) => {
+        this.out = (this.out + chunk.toString()).slice(-4000);
+        const listening = /listening on (\S+) \(REST (\S+), started in (\d+) ms\)/.exec(this.out);
+        if (listening && !this.address) {
+          clearTimeout(timer);
+          this.address = listening[1]!;
+          this.rest = listening[2]!;
+          this.startedMs = Number(listening[3]);
+          const r = /recovered (?:snapshot at position (\d+) \+ )?(\d+) events replayed \((\d+) records, last position (\d+), (\d+) log segments, (\d+) bytes\)/.exec(this.out);
+          if (r) {
+            this.recovery = {
+              snapshotPosition: Number(r[1] ?? 0),
+              eventsReplayed: Number(r[2]),
+              recordsRead: Number(r[3]),
+              lastPosition: Number(r[4]),
+              segments: Number(r[5]),
+              logBytes: Number(r[6]),
+            };
+          }
+          resolve();
+        }
+      });
+      this.child.once('exit', (code, signal) => reject(new Error(`the engine exited (${code ?? signal}) before listening: ${this.out.slice(-500)}`)));
+    });
+    this.spawnToReadyMs = performance.now() - t0;
+    this.pid = this.child.pid!;
+    if (this.options.straceFile) {
+      const kids = readFileSync(`/proc/${this.child.pid}/task/${this.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      if (!kids[0]) throw new Error('strace started no engine process');
+      this.pid = kids[0];
+      tracedPids.add(this.pid);
+    }
+    return this;
+  }
+
+  /** The engine's memory after a full GC (needs `probe`). */
+  memory(): Promise<MemoryUsage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the engine probe did not answer within 30 s')), 30_000);
+      const onMessage = (m: { ev?: string } & MemoryUsage) => {
+        if (m.ev !== 'memory') return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(m);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('memory');
+    });
+  }
+
+  /** SIGTERM: a clean stop (with a data directory: flush, snapshot, unlock); SIGKILL: a crash. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', graceMs = 30_000): Promise<void> {
+    if (exited(this.child)) return;
+    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
+    try {
+      process.kill(this.pid || this.child.pid!, signal);
+    } catch {
+      // gone already
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      this.child.kill('SIGKILL');
+    }, graceMs);
+    await done;
+    clearTimeout(timer);
+    tracedPids.delete(this.pid);
+  }
+}
+
+async function launchEngine(options: LaunchOptions): Promise<EngineProcess> {
+  const engine = new EngineProcess(options);
+  try {
+    return await engine.ready();
+  } catch (error) {
+    await engine.stop('SIGKILL', 0);
+    throw error;
+  }
+}
+
+/* ---------- client processes ---------- */
+
+class ClientProcess {
+  readonly child: ChildProcess;
+  jobs = 0;
+  instances = 0;
+  fresh = 0;
+  onCount: () => void = () => {};
+  private tail = '';
+  private waiters: { ev: FromEngineClient['ev']; resolve: (m: FromEngineClient) => void }[] = [];
+
+  constructor(spec: EngineClientSpec) {
+    this.child = track(
+      fork(join(ROOT, 'test/bench/engine-client.ts'), [], {
+        cwd: ROOT,
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, BENCH_ENGINE_CLIENT: JSON.stringify(spec) },
+      }),
+    );
+    const keep = (chunk: Buffer) => {
+      this.tail = (this.tail + chunk.toString()).slice(-2000);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    this.child.on('message', (m: FromEngineClient) => {
+      if (m.ev === 'count') {
+        this.jobs = m.jobs;
+        this.instances = m.instances;
+        this.fresh = m.fresh;
+        this.onCount();
+        return;
+      }
+      if (m.ev === 'marked') this.fresh = 0;
+      const i = this.waiters.findIndex((w) => w.ev === m.ev);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
+    });
+  }
+
+  next<E extends FromEngineClient['ev']>(ev: E, timeoutMs: number): Promise<Extract<FromEngineClient, { ev: E }>> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`client process exited (${code}) while waiting for '${ev}': ${this.tail.trim().slice(-600)}`));
+      const timer = setTimeout(() => {
+        this.child.off('exit', onExit);
+        reject(new Error(`client process sent no '${ev}' within ${timeoutMs} ms: ${this.tail.trim().slice(-600)}`));
+      }, timeoutMs);
+      this.child.once('exit', onExit);
+      this.waiters.push({
+        ev,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.child.off('exit', onExit);
+          resolve(m as Extract<FromEngineClient, { ev: E }>);
+        },
+      });
+    });
+  }
+
+  send(message: ToEngineClient): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  async stop(): Promise<void> {
+    if (exited(this.child)) return;
+    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.send({ cmd: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await done;
+    clearTimeout(timer);
+  }
+}
+
+/** A creator and a completer on one process of `tasks` service tasks. */
+class Load {
+  readonly creator: ClientProcess;
+  readonly completer: ClientProcess;
+  /** Instances the creator got a key for, over all phases. */
+  created = 0;
+
+  constructor(address: string, processId: string, type: string, tasks: number) {
+    this.completer = new ClientProcess({ role: 'completer', address, type, lastElementId: `task${tasks}`, mode: COMPLETER });
+    this.creator = new ClientProcess({ role: 'creator', address, processId, concurrency: CONCURRENCY, extraVariables: extraVariables() });
+    this.completer.onCount = () => this.creator.send({ cmd: 'completed', completed: this.completer.instances });
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([this.completer.next('ready', 60_000), this.creator.next('ready', 60_000)]);
+  }
+
+  startSaturating(): void {
+    this.creator.send({ cmd: 'saturate', backlog: BACKLOG, completed: this.completer.instances });
+  }
+
+  async halt(): Promise<{ errors: number; errorSamples: string[] }> {
+    const halted = this.creator.next('halted', 60_000);
+    this.creator.send({ cmd: 'halt' });
+    const h = await halted;
+    this.created = h.created;
+    return h;
+  }
+
+  /** Waits until every created instance completed, or `timeoutMs`; returns how many did not. */
+  async drain(timeoutMs: number): Promise<number> {
+    const until = performance.now() + timeoutMs;
+    while (this.completer.instances < this.created && performance.now() < until) await sleep(20);
+    return Math.max(0, this.created - this.completer.instances);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.creator.stop(), this.completer.stop()]);
+  }
+}
+
+function extraVariables(): string {
+  if (PAYLOAD === 'small') return '';
+  const items = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 1.25, tags: ['a', 'b'], text: 'x'.repeat(40) })));
+  return `"items":${items}`;
+}
+
+/* ---------- BPMN ---------- */
+
+const DEFS = `xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" targetNamespace="http://forager/bench"`;
+
+/** start → task1 → … → task<n> (service tasks of one job type) → end. */
+export function tasksXml(id: string, type: string, n: number): string {
+  const tasks = Array.from(
+    { length: n },
+    (_, i) => `<bpmn:serviceTask id="task${i + 1}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}"/></bpmn:extensionElements></bpmn:serviceTask>`,
+  );
+  const ids = ['start', ...tasks.map((_, i) => `task${i + 1}`), 'end'];
+  const flows = ids.slice(1).map((to, i) => `<bpmn:sequenceFlow id="f${i}" sourceRef="${ids[i]}" targetRef="${to}"/>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions ${DEFS} id="${id}_defs"><bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="start"/>${tasks.join('')}<bpmn:endEvent id="end"/>${flows.join('')}</bpmn:process></bpmn:definitions>`;
+}
+
+/** start → a catch event (a PT1H timer, or a message correlated by `orderId`) → end. */
+export function waitingXml(id: string, on: 'timer' | 'message'): string {
+  const definition =
+    on === 'timer'
+      ? '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+      : '<bpmn:messageEventDefinition messageRef="msg"/>';
+  const message = on === 'message' ? '<bpmn:message id="msg" name="bench-message"><bpmn:extensionElements><zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>' : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions ${DEFS} id="${id}_defs"><bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="start"/><bpmn:intermediateCatchEvent id="wait">${definition}</bpmn:intermediateCatchEvent><bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/><bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/></bpmn:process>${message}</bpmn:definitions>`;
+}
+
+async function deploy(client: RawClient, id: string, xml: string): Promise<void> {
+  await unary(client, 'DeployResource', { resources: [{ name: `${id}.bpmn`, content: Buffer.from(xml) }] });
+}
+
+/** Creates `n` instances, `concurrency` calls in flight, from this process (for cases that measure no rate). */
+async function createMany(client: RawClient, processId: string, n: number, variables: (i: number) => string): Promise<void> {
+  let next = 0;
+  const one = async () => {
+    while (next < n) {
+      const i = next++;
+      await unary(client, 'CreateProcessInstance', { bpmnProcessId: processId, version: -1, variables: variables(i) });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, one));
+}
+
+/** Instances the engine's REST API reports active (its history read model); undefined if it cannot say. */
+async function activeInstances(rest: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${rest}/v2/process-instances/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: { state: 'ACTIVE' }, page: { limit: 1 } }),
+    });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { page?: { totalItems?: number } };
+    return body.page?.totalItems;
+  } catch {
+    return undefined;
+  }
+}
+
+/* ---------- measuring helpers ---------- */
+
+/** Bytes the process caused to be written to storage (/proc/<pid>/io write_bytes); undefined if unreadable. */
+function procWriteBytes(pid: number): number | undefined {
+  try {
+    const match = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+/** fsync/fdatasync calls strace saw between two epoch-ms instants. */
+function fsyncsBetween(straceFile: string, fromMs: number, toMs: number): number {
+  let n = 0;
+  for (const line of readFileSync(straceFile, 'utf8').split('\n')) {
+    const m = /^\d+\s+(\d+\.\d+) (?:fsync|fdatasync)\(/.exec(line);
+    if (!m) continue;
+    const at = Number(m[1]) * 1000;
+    if (at >= fromMs && at <= toMs) n++;
+  }
+  return n;
+}
+
+function load(): number[] {
+  return loadavg().map((n) => Math.round(n * 100) / 100);
+}
+
+/* ---------- results ---------- */
+
+interface CaseBase {
+  readonly name: EngineCase;
+  readonly description: string;
+  readonly status: 'ok' | 'failed';
+  readonly reason?: string;
+  readonly seconds?: number;
+  /** Load average (1, 5, 15 min) when the case began and ended: the host is shared. */
+  readonly loadAverage?: { readonly start: number[]; readonly end: number[] };
+}
+
+export interface LoadCaseResult extends CaseBase {
+  readonly tasks: number;
+  readonly durable: boolean;
+  readonly throughput?: {
+    readonly seconds: number;
+    readonly instances: number;
+    readonly jobs: number;
+    readonly instancesPerSecond: number;
+    readonly jobsPerSecond: number;
+    readonly engineCpuMsPerInstance: number | undefined;
+    /** Share of one core the engine used. */
+    readonly engineCores: number | undefined;
+    readonly engineRssMb: number | undefined;
+    readonly completerCpuMsPerInstance: number;
+    readonly leftAfterDrain: number;
+  };
+  readonly latency?: LatencySummary & { readonly rate: number; readonly seconds: number; readonly created: number };
+  readonly durability?: {
+    readonly fsyncs: number | undefined;
+    readonly fsyncsPerSecond: number | undefined;
+    readonly instancesPerFsync: number | undefined;
+    readonly countedBy: 'strace' | 'not counted (no strace)';
+    readonly bytesWritten: number | undefined;
+    readonly bytesWrittenPerInstance: number | undefined;
+    readonly dataDirBytesAtEnd: number;
+  };
+  /** Instances the REST API still reported active at the end (created in a phase and never completed). */
+  readonly activeAtEnd?: number;
+  readonly errors?: { readonly creator: number; readonly completer: number; readonly samples: string[] };
+  readonly profile?: { readonly file: string; readonly totalMs: number; readonly top: HotFunction[] };
+}
+
+export interface WaitingCaseResult extends CaseBase {
+  readonly instances?: number;
+  readonly timer?: { readonly heapBytesPerInstance: number; readonly rssBytesPerInstance: number };
+  readonly message?: { readonly heapBytesPerInstance: number; readonly rssBytesPerInstance: number };
+  readonly heapMb?: { readonly before: number; readonly afterTimers: number; readonly afterMessages: number };
+  readonly rssMb?: { readonly before: number; readonly afterTimers: number; readonly afterMessages: number };
+  readonly gc?: boolean;
+  readonly activeAtEnd?: number;
+}
+
+interface StartFigures {
+  readonly startedMs: number;
+  readonly spawnToReadyMs: number;
+  readonly recovery: RecoveryLine | undefined;
+}
+
+export interface ReplayCaseResult extends CaseBase {
+  readonly emptyStart?: StartFigures;
+  readonly buildSeconds?: number;
+  readonly instancesRun?: number;
+  readonly waitingInstances?: number;
+  /** kill -9, no snapshot: the whole log replayed. */
+  readonly noSnapshot?: StartFigures & { readonly recordsPerSecond: number; readonly recordsPerSecondNet: number };
+  /** After a clean stop: the snapshot loaded, nothing (or little) replayed. */
+  readonly withSnapshot?: StartFigures;
+}
+
+export type EngineCaseResult = LoadCaseResult | WaitingCaseResult | ReplayCaseResult;
+
+export interface EngineBenchResult {
+  readonly settings: Record<string, unknown>;
+  readonly goals: typeof ENGINE_GOALS;
+  readonly cases: EngineCaseResult[];
+}
+
+/* ---------- cases ---------- */
+
+const DESCRIPTIONS: Record<EngineCase, string> = {
+  'engine-one-task': 'one-task instances, in memory',
+  'engine-one-task-durable': 'one-task instances, durable (--data-dir)',
+  'engine-ten-task': 'ten-task instances (10 service tasks in a row), in memory',
+  'engine-waiting': `${WAITING} instances waiting on a timer, ${WAITING} on a message`,
+  'engine-replay': `replay of a durable log of ${REPLAY_RECORDS}+ records`,
+};
+
+interface Context {
+  readonly resultsDir: string;
+  readonly profile: boolean;
+}
+
+async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: Context): Promise<LoadCaseResult> {
+  const start = load();
+  const started = performance.now();
+  const base = { name, description: DESCRIPTIONS[name], tasks, durable };
+  const scratch = durable ? mkdtempSync(join(tmpdir(), 'forager-bench-')) : undefined;
+  const dataDir = scratch ? join(scratch, 'data') : undefined;
+  const straceFile = scratch && STRACE ? join(scratch, 'strace.txt') : undefined;
+  const profileDir = ctx.profile && name === 'engine-one-task' ? mkdtempSync(join(ctx.resultsDir, 'engine-profile-')) : undefined;
+  let engine: EngineProcess | undefined;
+  let work: Load | undefined;
+  let api: RawClient | undefined;
+  try {
+    engine = await launchEngine({ ...(dataDir ? { dataDir } : {}), ...(straceFile ? { straceFile } : {}), ...(profileDir ? { cpuProfDir: profileDir } : {}) });
+    api = rawClient(engine.address);
+    const processId = `engine_bench_${tasks}`;
+    const type = `engine-bench-${tasks}`;
+    await deploy(api, processId, tasksXml(processId, type, tasks));
+    work = new Load(engine.address, processId, type, tasks);
+    await work.ready();
+
+    // 1. warm-up
+    work.startSaturating();
+    await sleep(WARMUP_SECONDS * 1000);
+    await work.halt();
+    await work.drain(DRAIN_MS);
+
+    // 2. throughput: completions counted over a fixed window of a saturating load
+    const { completer } = work;
+    const c0 = { instances: completer.instances, jobs: completer.jobs };
+    const cpu0 = procCpuMs(engine.pid);
+    const io0 = procWriteBytes(engine.pid);
+    const mark = completer.next('marked', 10_000);
+    completer.send({ cmd: 'mark', sinceEpochMs: Number.POSITIVE_INFINITY });
+    await mark;
+    const t0 = epochMs();
+    work.startSaturating();
+    await sleep(SECONDS * 1000);
+    const t1 = epochMs();
+    const c1 = { instances: completer.instances, jobs: completer.jobs };
+    const cpu1 = procCpuMs(engine.pid);
+    const io1 = procWriteBytes(engine.pid);
+    const engineRssMb = procRssMb(engine.pid);
+    const completerReport = completer.next('report', 10_000);
+    completer.send({ cmd: 'report' });
+    const completerCpuMs = (await completerReport).cpuMs;
+    const saturateErrors = await work.halt();
+    const leftAfterDrain = await work.drain(DRAIN_MS);
+    const windowS = (t1 - t0) / 1000;
+    const instances = c1.instances - c0.instances;
+    const jobs = c1.jobs - c0.jobs;
+    const per = (x: number | undefined) => (x === undefined || instances === 0 ? undefined : x / instances);
+    const engineMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+    const instancesPerSecond = instances / windowS;
+
+    // 3. latency: a fixed rate, open loop
+    const rate = RATE ?? Math.max(10, Math.round((instancesPerSecond * 0.5) / 10) * 10);
+    const marked = completer.next('marked', 10_000);
+    completer.send({ cmd: 'mark', sinceEpochMs: epochMs() });
+    await marked;
+    const rated = work.creator.next('rated', (LATENCY_SECONDS + 60) * 1000);
+    work.creator.send({ cmd: 'rate', rate, seconds: LATENCY_SECONDS });
+    const r = await rated;
+    const until = performance.now() + DRAIN_MS;
+    while (completer.fresh < r.created && performance.now() < until) await sleep(20);
+    const reported = completer.next('report', 20_000);
+    completer.send({ cmd: 'report' });
+    const report: CompleterReport = await reported;
+    const activeAtEnd = await activeInstances(engine.rest);
+    await work.stop();
+    api.close();
+    api = undefined;
+    await engine.stop('SIGTERM');
+
+    let durability: LoadCaseResult['durability'];
+    if (dataDir) {
+      const fsyncs = straceFile ? fsyncsBetween(straceFile, t0, t1) : undefined;
+      const bytesWritten = io0 !== undefined && io1 !== undefined ? io1 - io0 : undefined;
+      durability = {
+        fsyncs,
+        fsyncsPerSecond: fsyncs === undefined ? undefined : fsyncs / windowS,
+        instancesPerFsync: fsyncs ? instances / fsyncs : undefined,
+        countedBy: straceFile ? 'strace' : 'not counted (no strace)',
+        bytesWritten,
+        bytesWrittenPerInstance: per(bytesWritten),
+        dataDirBytesAtEnd: dirBytes(dataDir),
+      };
+    }
+    let profile: LoadCaseResult['profile'];
+    if (profileDir) {
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) {
+        const { totalMs, functions } = await hotFunctions(join(profileDir, file), 10);
+        profile = { file: join(profileDir, file), totalMs, top: functions };
+      }
+    }
+    return {
+      ...base,
+      status: 'ok',
+      seconds: (performance.now() - started) / 1000,
+      loadAverage: { start, end: load() },
+      throughput: {
+        seconds: windowS,
+        instances,
+        jobs,
+        instancesPerSecond,
+        jobsPerSecond: jobs / windowS,
+        engineCpuMsPerInstance: per(engineMs),
+        engineCores: engineMs === undefined ? undefined : engineMs / (t1 - t0),
+        engineRssMb,
+        completerCpuMsPerInstance: completerCpuMs / Math.max(1, instances),
+        leftAfterDrain,
+      },
+      latency: { ...summarize(report.latencies, Math.max(0, r.created - report.latencies.length)), rate, seconds: LATENCY_SECONDS, created: r.created },
+      ...(durability ? { durability } : {}),
+      ...(activeAtEnd !== undefined ? { activeAtEnd } : {}),
+      errors: {
+        creator: saturateErrors.errors + r.errors,
+        completer: report.errors,
+        samples: [...saturateErrors.errorSamples, ...r.errorSamples, ...report.errorSamples].slice(0, 5),
+      },
+      ...(profile ? { profile } : {}),
+    };
+  } catch (error) {
+    return { ...base, status: 'failed', reason: (error as Error).message, loadAverage: { start, end: load() } };
+  } finally {
+    api?.close();
+    await work?.stop();
+    await engine?.stop('SIGKILL', 0);
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function waitingCase(): Promise<WaitingCaseResult> {
+  const name = 'engine-waiting' as const;
+  const start = load();
+  const started = performance.now();
+  const base = { name, description: DESCRIPTIONS[name] };
+  let engine: EngineProcess | undefined;
+  let api: RawClient | undefined;
+  try {
+    engine = await launchEngine({ probe: true });
+    api = rawClient(engine.address);
+    await deploy(api, 'engine_bench_timer', waitingXml('engine_bench_timer', 'timer'));
+    await deploy(api, 'engine_bench_message', waitingXml('engine_bench_message', 'message'));
+    const vars = (prefix: string) => (i: number) => `{"orderId":"${prefix}-${i}","createdAt":${epochMs()}}`;
+    // Warm-up: code paths compiled, first-use structures made, before the baseline.
+    const warm = Math.min(500, WAITING);
+    await createMany(api, 'engine_bench_timer', warm, vars('warm-t'));
+    await createMany(api, 'engine_bench_message', warm, vars('warm-m'));
+    const m0 = await engine.memory();
+    await createMany(api, 'engine_bench_timer', WAITING, vars('t'));
+    const m1 = await engine.memory();
+    await createMany(api, 'engine_bench_message', WAITING, vars('m'));
+    const m2 = await engine.memory();
+    const activeAtEnd = await activeInstances(engine.rest);
+    const mb = (b: number) => Math.round((b / 1e6) * 10) / 10;
+    return {
+      ...base,
+      status: 'ok',
+      seconds: (performance.now() - started) / 1000,
+      loadAverage: { start, end: load() },
+      instances: WAITING,
+      timer: { heapBytesPerInstance: (m1.heapUsed - m0.heapUsed) / WAITING, rssBytesPerInstance: (m1.rss - m0.rss) / WAITING },
+      message: { heapBytesPerInstance: (m2.heapUsed - m1.heapUsed) / WAITING, rssBytesPerInstance: (m2.rss - m1.rss) / WAITING },
+      heapMb: { before: mb(m0.heapUsed), afterTimers: mb(m1.heapUsed), afterMessages: mb(m2.heapUsed) },
+      rssMb: { before: mb(m0.rss), afterTimers: mb(m1.rss), afterMessages: mb(m2.rss) },
+      gc: m0.gc,
+      ...(activeAtEnd !== undefined ? { activeAtEnd } : {}),
+    };
+  } catch (error) {
+    return { ...base, status: 'failed', reason: (error as Error).message, loadAverage: { start, end: load() } };
+  } finally {
+    api?.close();
+    await engine?.stop('SIGKILL', 0);
+  }
+}
+
+async function replayCase(): Promise<ReplayCaseResult> {
+  const name = 'engine-replay' as const;
+  const start = load();
+  const started = performance.now();
+  const base = { name, description: DESCRIPTIONS[name] };
+  const scratch = mkdtempSync(join(tmpdir(), 'forager-bench-'));
+  const dataDir = join(scratch, 'data');
+  const NO_SNAPSHOTS = 1_000_000_000;
+  let engine: EngineProcess | undefined;
+  const figures = (e: EngineProcess): StartFigures => ({ startedMs: e.startedMs, spawnToReadyMs: Math.round(e.spawnToReadyMs), recovery: e.recovery });
+  let instancesRun = 0;
+  /** Runs one-task instances to their end until `count` more completed. */
+  const run = async (e: EngineProcess, count: number) => {
+    const work = new Load(e.address, 'engine_bench_1', 'engine-bench-1', 1);
+    try {
+      await work.ready();
+      work.startSaturating();
+      while (work.completer.instances < count) await sleep(20);
+      await work.halt();
+      await work.drain(DRAIN_MS);
+      instancesRun += work.completer.instances;
+    } finally {
+      await work.stop();
+    }
+  };
+  try {
+    const buildStart = performance.now();
+    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
+    const emptyStart = figures(engine);
+    let api = rawClient(engine.address);
+    await deploy(api, 'engine_bench_1', tasksXml('engine_bench_1', 'engine-bench-1', 1));
+    await deploy(api, 'engine_bench_timer', waitingXml('engine_bench_timer', 'timer'));
+    await createMany(api, 'engine_bench_timer', WAITING, (i) => `{"orderId":"t-${i}"}`);
+    await run(engine, 2_000);
+    api.close();
+    // Learn the records per instance from a first restart, then build the rest of the log.
+    await engine.stop('SIGKILL', 0);
+    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
+    const firstPosition = engine.recovery?.lastPosition ?? 0;
+    const perInstance = firstPosition / (WAITING + instancesRun);
+    if (firstPosition < REPLAY_RECORDS && perInstance > 0) await run(engine, Math.ceil(((REPLAY_RECORDS - firstPosition) / perInstance) * 1.02));
+    const buildSeconds = (performance.now() - buildStart) / 1000;
+    // kill -9: no snapshot (none taken while running), the whole log is replayed.
+    await engine.stop('SIGKILL', 0);
+    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
+    const cold = figures(engine);
+    const records = cold.recovery?.recordsRead ?? 0;
+    api = rawClient(engine.address);
+    await unary(api, 'Topology', {}); // it answers after recovery
+    api.close();
+    // A clean stop takes a snapshot; the next start loads it.
+    await engine.stop('SIGTERM');
+    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
+    const warm = figures(engine);
+    await engine.stop('SIGTERM');
+    return {
+      ...base,
+      status: 'ok',
+      seconds: (performance.now() - started) / 1000,
+      loadAverage: { start, end: load() },
+      emptyStart,
+      buildSeconds,
+      instancesRun,
+      waitingInstances: WAITING,
+      noSnapshot: {
+        ...cold,
+        recordsPerSecond: records / (cold.startedMs / 1000),
+        recordsPerSecondNet: records / (Math.max(1, cold.startedMs - emptyStart.startedMs) / 1000),
+      },
+      withSnapshot: warm,
+    };
+  } catch (error) {
+    return { ...base, status: 'failed', reason: (error as Error).message, loadAverage: { start, end: load() } };
+  } finally {
+    await engine?.stop('SIGKILL', 0);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Runs the named engine cases one after another, each on an engine of its own, and prints a line per case. */
+export async function runEngineBench(names: readonly EngineCase[], ctx: Context): Promise<EngineBenchResult> {
+  const cases: EngineCaseResult[] = [];
+  console.log(
+    `engine figures: ${names.join(', ')}; per load case ${WARMUP_SECONDS} s warm-up, ${SECONDS} s saturating (backlog ${BACKLOG}, ` +
+      `${CONCURRENCY} creates in flight, ${COMPLETER} completer), ${LATENCY_SECONDS} s at a fixed rate; payload ${PAYLOAD === 'small' ? 'createdAt only' : `${PAYLOAD_BYTES} B`}; ` +
+      `fsyncs ${STRACE ? 'counted with strace' : 'not counted (no strace)'}; load ${load().join(' ')}`,
+  );
+  for (const name of names) {
+    let result: EngineCaseResult;
+    if (name === 'engine-one-task') result = await loadCase(name, 1, false, ctx);
+    else if (name === 'engine-one-task-durable') result = await loadCase(name, 1, true, ctx);
+    else if (name === 'engine-ten-task') result = await loadCase(name, 10, false, ctx);
+    else if (name === 'engine-waiting') result = await waitingCase();
+    else result = await replayCase();
+    cases.push(result);
+    console.log(`  ${name.padEnd(24)} ${result.status === 'ok' ? summaryLine(result) : `failed: ${result.reason}`}`);
+  }
+  return {
+    settings: {
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      latencySeconds: LATENCY_SECONDS,
+      rate: RATE ?? 'half of the measured throughput',
+      backlog: BACKLOG,
+      concurrency: CONCURRENCY,
+      completer: COMPLETER,
+      payload: PAYLOAD,
+      waiting: WAITING,
+      replayRecords: REPLAY_RECORDS,
+      fsyncsCountedBy: STRACE ? 'strace' : 'none',
+    },
+    goals: ENGINE_GOALS,
+    cases,
+  };
+}
+
+/* ---------- report ---------- */
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  if (n === undefined || n === null || !Number.isFinite(n)) return '–';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function fmtLatency(n: number | null | undefined): string {
+  return n === null ? `>${DRAIN_MS / 1000}s` : fmt(n, 1);
+}
+
+function summaryLine(r: EngineCaseResult): string {
+  const secs = `(${fmt(r.seconds)} s, load ${r.loadAverage?.end[0]})`;
+  if ('throughput' in r && r.throughput) {
+    const t = r.throughput;
+    const l = r.latency!;
+    const d = r.durability;
+    return (
+      `${fmt(t.instancesPerSecond)} instances/s${r.tasks > 1 ? ` (${fmt(t.jobsPerSecond)} jobs/s)` : ''}, engine ${fmt(t.engineCpuMsPerInstance, 3)} ms CPU/instance, ` +
+      `p50 ${fmtLatency(l.p50)} ms p99 ${fmtLatency(l.p99)} ms at ${l.rate}/s` +
+      `${d ? `, ${fmt(d.fsyncsPerSecond)} fsyncs/s, ${fmt(d.bytesWrittenPerInstance)} B written/instance` : ''} ${secs}`
+    );
+  }
+  if ('timer' in r && r.timer) return `timer ${fmt(r.timer.heapBytesPerInstance)} B heap/instance, message ${fmt(r.message!.heapBytesPerInstance)} B heap/instance ${secs}`;
+  if ('noSnapshot' in r && r.noSnapshot) {
+    return `${fmt(r.noSnapshot.recovery?.recordsRead)} records replayed in ${fmt(r.noSnapshot.startedMs)} ms (${fmt(r.noSnapshot.recordsPerSecond)} records/s); with a snapshot ${fmt(r.withSnapshot?.startedMs)} ms ${secs}`;
+  }
+  return '';
+}
+
+const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? 'met' : 'NOT met');
+
+/** The engine figures as a table, the issue's goals beside them. */
+export function printEngineTable(result: EngineBenchResult): void {
+  const rows: string[][] = [];
+  const G = ENGINE_GOALS;
+  for (const r of result.cases) {
+    const where = `load ${r.loadAverage?.start[0] ?? '–'}→${r.loadAverage?.end[0] ?? '–'}`;
+    if (r.status !== 'ok') {
+      rows.push([r.description, 'failed', '', (r.reason ?? '').slice(0, 100), where]);
+      continue;
+    }
+    if ('throughput' in r && r.throughput) {
+      const t = r.throughput;
+      const l = r.latency!;
+      const goal = r.name === 'engine-one-task' ? G.oneTaskMemoryInstancesPerSecond : r.name === 'engine-one-task-durable' ? G.oneTaskDurableInstancesPerSecond : undefined;
+      rows.push([r.description, '', '', '', where]);
+      rows.push(['  completed instances/s', fmt(t.instancesPerSecond), goal ? `≥ ${fmt(goal)}` : '', verdict(goal ? t.instancesPerSecond >= goal : undefined), `${fmt(t.instances)} in ${fmt(t.seconds, 1)} s`]);
+      if (r.tasks > 1) rows.push(['  jobs/s', fmt(t.jobsPerSecond), '', '', '']);
+      rows.push([
+        '  engine CPU ms/instance',
+        fmt(t.engineCpuMsPerInstance, 3),
+        '',
+        '',
+        `engine ${fmt((t.engineCores ?? Number.NaN) * 100)}% of a core, ${fmt(t.engineRssMb)} MB RSS`,
+      ]);
+      rows.push([`  creation → completion p50 / p99 ms`, `${fmtLatency(l.p50)} / ${fmtLatency(l.p99)}`, '', '', `at ${fmt(l.rate)}/s for ${l.seconds} s${l.unhandled ? `, ${l.unhandled} not completed` : ''}`]);
+      const d = r.durability;
+      if (d) {
+        rows.push(['  fsyncs/s', fmt(d.fsyncsPerSecond), '', '', d.fsyncs === undefined ? d.countedBy : `${fmt(d.instancesPerFsync, 1)} instances per fsync (${d.countedBy})`]);
+        rows.push(['  bytes written/instance', fmt(d.bytesWrittenPerInstance), '', '', `/proc/<pid>/io write_bytes; data dir ${fmt(d.dataDirBytesAtEnd / 1e6, 1)} MB at the end`]);
+      }
+      continue;
+    }
+    if ('timer' in r && r.timer) {
+      const goal = G.bytesPerWaitingInstance;
+      rows.push([r.description, '', '', '', where]);
+      rows.push(['  heap bytes per instance waiting on a timer', fmt(r.timer.heapBytesPerInstance), `≤ ${fmt(goal)}`, verdict(r.timer.heapBytesPerInstance <= goal), `RSS ${fmt(r.timer.rssBytesPerInstance)} B/instance`]);
+      rows.push(['  heap bytes per instance waiting on a message', fmt(r.message!.heapBytesPerInstance), `≤ ${fmt(goal)}`, verdict(r.message!.heapBytesPerInstance <= goal), `RSS ${fmt(r.message!.rssBytesPerInstance)} B/instance`]);
+      rows.push(['  engine heap MB (after GC)', `${r.heapMb!.before} → ${r.heapMb!.afterTimers} → ${r.heapMb!.afterMessages}`, '', '', `RSS ${r.rssMb!.before} → ${r.rssMb!.afterTimers} → ${r.rssMb!.afterMessages} MB${r.gc ? '' : ' (no GC forced)'}`]);
+      continue;
+    }
+    if ('noSnapshot' in r && r.noSnapshot) {
+      const c = r.noSnapshot;
+      const goal = G.replayRecordsPerSecond;
+      rows.push([r.description, '', '', '', where]);
+      rows.push([
+        '  replay records/s, no snapshot (kill -9)',
+        fmt(c.recordsPerSecond),
+        `≥ ${fmt(goal)}`,
+        verdict(c.recordsPerSecond >= goal),
+        `${fmt(c.recovery?.recordsRead)} records (${fmt(c.recovery?.eventsReplayed)} events, ${fmt((c.recovery?.logBytes ?? 0) / 1e6, 1)} MB) in ${fmt(c.startedMs)} ms; ${fmt(c.recordsPerSecondNet)}/s net of an empty start (${fmt(r.emptyStart?.startedMs)} ms)`,
+      ]);
+      const s = r.withSnapshot!;
+      rows.push([
+        '  start-up ms with a snapshot (clean stop)',
+        fmt(s.startedMs),
+        '',
+        '',
+        `snapshot at ${fmt(s.recovery?.snapshotPosition)}, ${fmt(s.recovery?.eventsReplayed)} events replayed after it`,
+      ]);
+    }
+  }
+  const headers = ['engine figure', 'measured', 'goal', '', 'note'];
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  console.log('');
+  console.log(line(headers));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+  for (const r of result.cases) {
+    if (!('profile' in r) || !r.profile) continue;
+    console.log(`\nCPU profile of the engine during ${r.name} (${r.profile.file}, ${fmt(r.profile.totalMs / 1000, 1)} s): top self time`);
+    for (const f of r.profile.top) console.log(`  ${fmt(f.selfMs).padStart(7)} ms ${fmt(f.share * 100, 1).padStart(5)}%  ${f.name}  ${f.where}`);
+  }
+}
