@@ -46,6 +46,7 @@ interface Instance {
 describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.ready ? false : probe.reason }, () => {
   let engine: Engine;
   let run: ProbeRun;
+  const stopProbe = new AbortController();
 
   before(
     async () => {
@@ -54,6 +55,7 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
       run = await runJavaProbe(probe, {
         grpcAddress: engine.address,
         restAddress: engine.restAddress,
+        signal: stopProbe.signal,
         answer: (question) => {
           if (question.question === 'engineTime') return { now: engine.clock.now() };
           if (question.question === 'incidentKey') {
@@ -67,6 +69,7 @@ describe('Java client (io.camunda:camunda-client-java 8.9.0)', { skip: probe.rea
     { timeout: 240_000 },
   );
   after(async () => {
+    stopProbe.abort();
     await engine?.stop();
   });
 

@@ -114,6 +114,8 @@ export interface RunProbeOptions {
   answer: (question: ProbeLine) => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Kills the JVM after this much wall time (default 180 s). */
   timeoutMs?: number;
+  /** Kills the JVM when aborted (a test's `after` hook), so that no JVM outlives its test. */
+  signal?: AbortSignal;
 }
 
 /** Runs the probe in one JVM; resolves when it exits (or was killed at the timeout). */
@@ -155,13 +157,21 @@ export function runJavaProbe(probe: { classpath: string }, options: RunProbeOpti
         .catch(() => undefined);
     }
   });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  // No JVM outlives the test process, whatever happens to it.
+  process.once('exit', kill);
+  options.signal?.addEventListener('abort', kill, { once: true });
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       stderr += `\n[killed after ${options.timeoutMs ?? 180_000} ms]`;
-      child.kill('SIGKILL');
+      kill();
     }, options.timeoutMs ?? 180_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      process.removeListener('exit', kill);
+      options.signal?.removeEventListener('abort', kill);
       resolve({ lines, exitCode: code, stderr, wallMs: Date.now() - started });
     });
   });

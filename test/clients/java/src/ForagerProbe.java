@@ -124,6 +124,8 @@ public final class ForagerProbe {
       System.err.println("usage: ForagerProbe --grpc http://host:port --rest http://host:port [scenario ...]");
       System.exit(2);
     }
+    // No probe outlives the test that started it: when the parent process ends, so does the JVM.
+    ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
     int failed = 0;
     try (CamundaClient client =
         CamundaClient.newClientBuilder()
