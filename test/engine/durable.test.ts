@@ -233,6 +233,32 @@ describe('durable engine: snapshots, compaction, damage', () => {
     );
   });
 
+  it('a damaged newest snapshot is passed over: the older one and the log after it rebuild the state', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir();
+    const id = Math.random().toString(36).slice(2, 8);
+    const first = await open(t, dir);
+    await deploy(first.zb, oneTaskProcess(`p-${id}`, `j-${id}`));
+    for (let i = 0; i < 3; i++) await first.zb.createProcessInstance({ bpmnProcessId: `p-${id}`, variables: { i } });
+    await first.engine.snapshot();
+    const older = first.engine.storageStats()!.lastSnapshotPosition;
+    for (let i = 3; i < 6; i++) await first.zb.createProcessInstance({ bpmnProcessId: `p-${id}`, variables: { i } });
+    await first.close(); // the stop snapshot is the newest
+    const snapshots = readdirSync(join(dir, 'snapshots')).sort();
+    assert.equal(snapshots.length, 2);
+    const newest = join(dir, 'snapshots', snapshots[1]!);
+    const bytes = readFileSync(newest);
+    bytes[bytes.length - 10] ^= 0x01;
+    writeFileSync(newest, bytes);
+    const second = await open(t, dir);
+    const recovery = second.engine.recovery!;
+    assert.match(recovery.skippedSnapshot ?? '', /is damaged: its checksum does not match/);
+    assert.equal(recovery.snapshotPosition, older);
+    assert.ok(recovery.eventsReplayed > 0);
+    const jobs = await activate(second.zb, `j-${id}`);
+    assert.deepEqual(jobs.map((j) => j.variables.i).sort(), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(second.engine.checkIntegrity(), []);
+  });
+
   it('a damaged log fails the start with LOG_CORRUPT naming the file and offset; a torn tail is cut', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
