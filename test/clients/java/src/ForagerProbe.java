@@ -242,6 +242,8 @@ public final class ForagerProbe {
     m.put("variables", j.getVariablesAsMap());
     m.put("tenantId", j.getTenantId());
     m.put("kind", String.valueOf(j.getKind()));
+    m.put("listenerEventType", String.valueOf(j.getListenerEventType()));
+    m.put("userTask", j.getUserTask() == null ? null : String.valueOf(j.getUserTask()));
     return m;
   }
 
