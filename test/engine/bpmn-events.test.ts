@@ -18,6 +18,7 @@ import {
   rejectsWithCode,
   waitUntil,
   type Harness,
+  type Variables,
 } from '../helpers/engine-harness.ts';
 
 const MINUTE = 60_000;
@@ -30,11 +31,13 @@ const signal = (id: string, name: string) => `<bpmn:signal id="${id}" name="${na
 const signalDef = (ref: string) => `<bpmn:signalEventDefinition signalRef="${ref}" />`;
 const messageDef = (ref: string) => `<bpmn:messageEventDefinition messageRef="${ref}" />`;
 
-async function start(h: Harness, bpmnProcessId: string, variables: Record<string, unknown> = {}) {
+type CompleteVariables = Parameters<Harness["zb"]["completeJob"]>[0]["variables"];
+
+async function start(h: Harness, bpmnProcessId: string, variables: Variables = {}) {
   return (await h.zb.createProcessInstance({ bpmnProcessId, variables })).processInstanceKey;
 }
 
-async function completeOne(h: Harness, type: string, variables: Record<string, unknown> = {}) {
+async function completeOne(h: Harness, type: string, variables: CompleteVariables = {}) {
   const job = await activateOne(h.zb, type);
   await h.zb.completeJob({ jobKey: job.key, variables });
   return job;
@@ -101,7 +104,7 @@ describe('Timers', () => {
     await h.engine.advanceClock(61 * MINUTE);
     await completeOne(h, escalate);
     await waitUntil(() => instanceCompleted(h.engine, pik));
-    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key, variables: {} }), 5);
   });
 
   engineTest('a non-interrupting cycle boundary fires each period while the task runs, and stops with it', async (h) => {
@@ -182,8 +185,8 @@ describe('Signals', () => {
     const stoppedJob = await activateOne(h.zb, stopped);
     assert.equal(stoppedJob.processInstanceKey, working);
     assert.equal(stoppedJob.variables.why, 'test');
-    await h.zb.completeJob({ jobKey: stoppedJob.key });
-    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key }), 5);
+    await h.zb.completeJob({ jobKey: stoppedJob.key, variables: {} });
+    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key, variables: {} }), 5);
     await waitUntil(() => instancesOf(h, `sigstart-${h.id}`).length === 1);
     await h.zb.broadcastSignal({ signalName: name });
     await waitUntil(() => instancesOf(h, `sigstart-${h.id}`).length === 2, 5000, 'one more instance per broadcast');
@@ -217,7 +220,7 @@ describe('Signals', () => {
     await waitUntil(() => instancesOf(h, `receiver-${h.id}`).length === 2, 5000, 'two receiver instances');
     const all = jobs.length === 2 ? jobs : [...jobs, ...(await activate(h.zb, got, { requestTimeout: 2000, max: 5 }))];
     assert.deepEqual(all.map((j) => j.variables.sent ?? null).sort(), [42, null], 'the throw event carried its local; the end event had none');
-    for (const job of all) await h.zb.completeJob({ jobKey: job.key });
+    for (const job of all) await h.zb.completeJob({ jobKey: job.key, variables: {} });
   });
 });
 
@@ -257,7 +260,7 @@ describe('Messages on boundaries and gateways', () => {
     await h.zb.publishMessage({ name: `cancel-${h.id}`, correlationKey: 'k', timeToLive: 0 });
     await completeOne(h, cancelled);
     await waitUntil(() => instanceCompleted(h.engine, pik));
-    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key, variables: {} }), 5);
   });
 
   engineTest('a buffered message triggers a boundary as soon as the task is entered', async (h) => {

@@ -18,6 +18,7 @@ import {
   rejectsWithCode,
   waitUntil,
   type Harness,
+  type Variables,
 } from '../helpers/engine-harness.ts';
 
 const subProcess = (id: string, body: string[], extra = '') => `<bpmn:subProcess id="${id}"${extra}>${body.join('')}</bpmn:subProcess>`;
@@ -36,11 +37,13 @@ const multiTask = (id: string, type: string, loop: string, sequential = false, c
   `${completion ? `<bpmn:completionCondition>${completion.replace(/>/g, '&gt;').replace(/</g, '&lt;')}</bpmn:completionCondition>` : ''}` +
   `</bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`;
 
-async function start(h: Harness, bpmnProcessId: string, variables: Record<string, unknown> = {}) {
+type CompleteVariables = Parameters<Harness["zb"]["completeJob"]>[0]["variables"];
+
+async function start(h: Harness, bpmnProcessId: string, variables: Variables = {}) {
   return (await h.zb.createProcessInstance({ bpmnProcessId, variables })).processInstanceKey;
 }
 
-async function completeOne(h: Harness, type: string, variables: Record<string, unknown> = {}) {
+async function completeOne(h: Harness, type: string, variables: CompleteVariables = {}) {
   const job = await activateOne(h.zb, type);
   await h.zb.completeJob({ jobKey: job.key, variables });
   return job;
@@ -74,7 +77,7 @@ describe('Embedded subprocess', () => {
     await h.zb.completeJob({ jobKey: a.key, variables: { fromInside: 'yes' } });
     const b = await activateOne(h.zb, outer);
     assert.deepEqual({ ...b.variables }, { x: 1, fromInside: 'yes' }, 'the local is gone, the job result propagated');
-    await h.zb.completeJob({ jobKey: b.key });
+    await h.zb.completeJob({ jobKey: b.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     const sub = elementEvents(h, 'ELEMENT_COMPLETED', 'sub')[0]!;
     assert.equal(sub.value.bpmnElementType, 'SUB_PROCESS');
@@ -136,7 +139,7 @@ describe('Embedded subprocess', () => {
     await h.zb.throwError({ jobKey: job.key, errorCode: 'BROKEN', errorMessage: 'no', variables: { reason: 'x' } });
     const handle = await activateOne(h.zb, handler);
     assert.equal(handle.processInstanceKey, pik);
-    await h.zb.completeJob({ jobKey: handle.key });
+    await h.zb.completeJob({ jobKey: handle.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     assert.equal(elementEvents(h, 'ELEMENT_TERMINATED', 'sub').length, 1);
   });
@@ -194,9 +197,9 @@ describe('Event subprocess', () => {
     await h.zb.publishMessage({ name, correlationKey: 'k1', variables: { n: 2 }, timeToLive: 0 });
     const second = await activateOne(h.zb, side);
     assert.equal(second.variables.n, 2);
-    await h.zb.completeJob({ jobKey: second.key });
+    await h.zb.completeJob({ jobKey: second.key, variables: {} });
     const job = await activateOne(h.zb, main);
-    await h.zb.completeJob({ jobKey: job.key });
+    await h.zb.completeJob({ jobKey: job.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     assert.equal(elementEvents(h, 'ELEMENT_COMPLETED', 'onPoke').length, 2);
   });
@@ -224,7 +227,7 @@ describe('Event subprocess', () => {
     await h.engine.advanceClock(3_600_000 + 10);
     await completeOne(h, late);
     await waitUntil(() => instanceCompleted(h.engine, pik));
-    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: job.key, variables: {} }), 5);
     assert.equal(elementEvents(h, 'ELEMENT_TERMINATED', 'main').length, 1);
   });
 });
@@ -252,7 +255,7 @@ describe('Call activity', () => {
     const after = await activateOne(h.zb, afterType);
     assert.equal(after.processInstanceKey, pik);
     assert.deepEqual({ ...after.variables }, { order: 7, result: 'done' });
-    await h.zb.completeJob({ jobKey: after.key });
+    await h.zb.completeJob({ jobKey: after.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     const child = eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').find((r) => r.key === work.processInstanceKey)!;
     assert.equal(child.value.parentProcessInstanceKey, pik);
@@ -272,7 +275,7 @@ describe('Call activity', () => {
     const work = await activateOne(h.zb, childType);
     await rejectsWithCode(h.zb.cancelProcessInstance(work.processInstanceKey), 9, /Cancel the root process instance/);
     await h.zb.cancelProcessInstance(pik);
-    await rejectsWithCode(h.zb.completeJob({ jobKey: work.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: work.key, variables: {} }), 5);
     const terminated = eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_TERMINATED').map((r) => r.key);
     assert.ok(terminated.includes(work.processInstanceKey) && terminated.includes(pik));
   });
@@ -340,7 +343,7 @@ describe('Multi-instance', () => {
     const next = await activateOne(h.zb, after);
     assert.deepEqual(next.variables.results, ['a!', 'b!', 'c!']);
     assert.equal(next.variables.out, undefined, 'the output element stayed local to each inner instance');
-    await h.zb.completeJob({ jobKey: next.key });
+    await h.zb.completeJob({ jobKey: next.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     assert.equal(eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATED').filter((r) => r.value.bpmnElementType === 'MULTI_INSTANCE_BODY').length, 1);
   });
@@ -356,7 +359,7 @@ describe('Multi-instance', () => {
       const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
       assert.equal(jobs.length, 1, 'only one inner instance is active');
       assert.equal(jobs[0]!.variables.n, n);
-      await h.zb.completeJob({ jobKey: jobs[0]!.key });
+      await h.zb.completeJob({ jobKey: jobs[0]!.key, variables: {} });
     }
     await waitUntil(() => instanceCompleted(h.engine, pik));
   });
@@ -375,10 +378,10 @@ describe('Multi-instance', () => {
     const pik = await start(h, `cc-${h.id}`, { items: [1, 2, 3, 4] });
     const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
     assert.equal(jobs.length, 4);
-    await h.zb.completeJob({ jobKey: jobs[0]!.key });
-    await h.zb.completeJob({ jobKey: jobs[1]!.key });
+    await h.zb.completeJob({ jobKey: jobs[0]!.key, variables: {} });
+    await h.zb.completeJob({ jobKey: jobs[1]!.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
-    await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[2]!.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[2]!.key, variables: {} }), 5);
     const empty = await start(h, `cc-${h.id}`, { items: [] });
     await waitUntil(() => instanceCompleted(h.engine, empty));
   });
@@ -469,11 +472,11 @@ describe('Multi-instance scopes', () => {
     const pik = await start(h, `misub-${h.id}`, { items: [1, 2] });
     const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
     assert.deepEqual(jobs.map((j) => j.variables.item).sort(), [1, 2]);
-    await h.zb.completeJob({ jobKey: jobs[0]!.key });
+    await h.zb.completeJob({ jobKey: jobs[0]!.key, variables: {} });
     await h.engine.advanceClock(3_600_010);
     await completeOne(h, late);
     await waitUntil(() => instanceCompleted(h.engine, pik));
-    await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[1]!.key }), 5);
+    await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[1]!.key, variables: {} }), 5);
     assert.equal(eventsOf(h.engine, 'TIMER', 'CREATED').length, 1, 'one timer, on the body');
   });
 
@@ -496,7 +499,7 @@ describe('Multi-instance scopes', () => {
       const job = await activateOne(h.zb, childType);
       assert.equal(job.variables.letter, letter);
       assert.notEqual(job.processInstanceKey, pik);
-      await h.zb.completeJob({ jobKey: job.key });
+      await h.zb.completeJob({ jobKey: job.key, variables: {} });
     }
     await waitUntil(() => instanceCompleted(h.engine, pik));
     const seen = eventsOf(h.engine, 'VARIABLE', 'CREATED').find((r) => r.value.name === 'seen' && r.value.scopeKey === pik);

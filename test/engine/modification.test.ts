@@ -31,7 +31,7 @@ describe('ModifyProcessInstance', () => {
     const job = await activateOne(h.zb, after);
     assert.equal(job.processInstanceKey, processInstanceKey);
     assert.deepEqual({ ...job.variables }, { id: 'x', fixed: true });
-    await h.zb.completeJob({ jobKey: job.key });
+    await h.zb.completeJob({ jobKey: job.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, processInstanceKey));
     assert.equal(eventsOf(h.engine, 'MESSAGE_SUBSCRIPTION', 'DELETED').length, 1, 'the terminated catch event closed its subscription');
   });
