@@ -81,6 +81,8 @@ public final class ForagerProbe {
     all.put("deployBroken", this::deployBroken);
     all.put("createInstance", this::createInstance);
     all.put("createWithResult", this::createWithResult);
+    all.put("startInstructions", this::startInstructions);
+    all.put("runtimeInstructions", this::runtimeInstructions);
     all.put("activateAndComplete", this::activateAndComplete);
     all.put("workerPolling", () -> worker(false));
     all.put("workerStreaming", () -> worker(true));
@@ -434,6 +436,59 @@ public final class ForagerProbe {
         .variables(Map.of("x", 1)).withResult().requestTimeout(Duration.ofSeconds(15)).send();
     client.newCompleteCommand(activateOne(id("work"))).variables(Map.of("y", 2)).send().join();
     emit("resultAll", "variables", all.get(15, TimeUnit.SECONDS).getVariablesAsMap());
+  }
+
+  /** startBeforeElement: the instance starts at the second task, the first one never runs. */
+  private void startInstructions() {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .serviceTask("first", t -> t.zeebeJobType(id("first")))
+        .serviceTask("second", t -> t.zeebeJobType(id("second")))
+        .endEvent("end")
+        .done();
+    deploy(model, "start-instructions.bpmn");
+    ProcessInstanceEvent created;
+    try {
+      created = client.newCreateInstanceCommand().bpmnProcessId(pid).latestVersion()
+          .startBeforeElement("second").variables(Map.of("skipped", true)).send().join();
+    } catch (ClientStatusException e) {
+      // Loud where not supported: the engine may refuse start instructions instead of running them.
+      emit("refused", "code", e.getStatusCode().name(), "message", e.getStatus().getDescription());
+      return;
+    }
+    ActivatedJob second = activateOne(id("second"));
+    emit("started", "processInstanceKey", String.valueOf(created.getProcessInstanceKey()), "job", job(second),
+        "firstJobs", activate(id("first"), 1, Duration.ofMillis(200)).size());
+    client.newCompleteCommand(second).send().join();
+    expectRejection("unknownElement", () -> client.newCreateInstanceCommand().bpmnProcessId(pid).latestVersion()
+        .startBeforeElement("nope").send().join());
+  }
+
+  /**
+   * terminateAfterElement (8.8's runtime instructions) and tags: a Zeebe 8.8 broker ends the instance once the
+   * element completes and stores the tags; an engine that does not support them must refuse them, not drop them.
+   */
+  private void runtimeInstructions() {
+    String pid = id("");
+    BpmnModelInstance model = Bpmn.createExecutableProcess(pid)
+        .startEvent("start")
+        .serviceTask("first", t -> t.zeebeJobType(id("first")))
+        .serviceTask("second", t -> t.zeebeJobType(id("second")))
+        .endEvent("end")
+        .done();
+    deploy(model, "runtime-instructions.bpmn");
+    try {
+      ProcessInstanceEvent created = client.newCreateInstanceCommand().bpmnProcessId(pid).latestVersion()
+          .terminateAfterElement("first").send().join();
+      ActivatedJob first = activateOne(id("first"));
+      client.newCompleteCommand(first).send().join();
+      emit("terminateAfter", "accepted", true, "processInstanceKey", String.valueOf(created.getProcessInstanceKey()),
+          "secondJobs", activate(id("second"), 1, Duration.ofMillis(300)).size());
+      client.newCancelInstanceCommand(created.getProcessInstanceKey()).send().join();
+    } catch (ClientStatusException e) {
+      emit("terminateAfter", "accepted", false, "code", e.getStatusCode().name(), "message", e.getStatus().getDescription());
+    }
   }
 
   private void activateAndComplete() {
