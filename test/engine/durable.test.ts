@@ -247,7 +247,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
     assert.equal(snapshots.length, 2);
     const newest = join(dir, 'snapshots', snapshots[1]!);
     const bytes = readFileSync(newest);
-    bytes[bytes.length - 10] ^= 0x01;
+    bytes[bytes.length - 10]! ^= 0x01;
     writeFileSync(newest, bytes);
     const second = await open(t, dir);
     const recovery = second.engine.recovery!;
@@ -283,7 +283,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
     rmSync(join(dir, 'snapshots'), { recursive: true });
     const now = readFileSync(file);
     const damaged = Buffer.from(now);
-    damaged[200] ^= 0x20;
+    damaged[200]! ^= 0x20;
     writeFileSync(file, damaged);
     await assert.rejects(startEngine({ dataDir: dir }), (error: Error & { code?: string }) => {
       assert.equal(error.name, 'EngineStartError');

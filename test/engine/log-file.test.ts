@@ -188,7 +188,7 @@ describe('file log', () => {
     const file = onlySegment(dir);
     const bytes = readFileSync(file);
     const secondBatch = sizeBefore + (bytes.length - sizeBefore) / 3;
-    bytes[secondBatch + 20] ^= 0xff;
+    bytes[secondBatch + 20]! ^= 0xff;
     writeFileSync(file, bytes);
     const torn = open(dir);
     assert.deepEqual(
@@ -208,7 +208,7 @@ describe('file log', () => {
     const file = onlySegment(dir);
     const bytes = readFileSync(file);
     const offset = 24 + 9 + 3; // inside the first record's payload
-    bytes[offset] ^= 0x01;
+    bytes[offset]! ^= 0x01;
     writeFileSync(file, bytes);
     assert.throws(
       () => open(dir),
@@ -288,7 +288,7 @@ describe('snapshot', () => {
   it('a damaged snapshot is SNAPSHOT_CORRUPT; one of another state shape is SNAPSHOT_INCOMPATIBLE naming the tables', () => {
     const bytes = encodeSnapshot(new EngineState(), 1);
     const damaged = Buffer.from(bytes);
-    damaged[damaged.length - 2] ^= 0x10;
+    damaged[damaged.length - 2]! ^= 0x10;
     assert.throws(() => decodeSnapshot(damaged, 'x.snap'), { code: 'SNAPSHOT_CORRUPT', message: /x\.snap is damaged: its checksum does not match/ });
     const snapshot = decodeSnapshot(bytes, 'x.snap');
     delete snapshot.tables.jobs;
