@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerEngine } from './commands/engine.ts';
 import { registerRun } from './commands/run.ts';
+import { registerCheck } from './commands/check.ts';
+import { registerInstanceCommands } from './commands/instance.ts';
 import { registerStart } from './commands/start.ts';
+import { registerStatus } from './commands/status.ts';
 import { EXIT, toCliError } from './lib/errors.ts';
 import { processIo, type CliIo } from './lib/io.ts';
 
@@ -14,6 +17,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const program = new Command('forager')
     .description('job workers, a worker host and a CLI for Zeebe / Camunda 8')
     .option('--address <address>', 'the broker: grpc://host:port, grpcs://host:port (TLS) or host:port; default from ZEEBE_GRPC_ADDRESS / ZEEBE_ADDRESS')
+    .option('--json', 'machine-readable output: one JSON document on stdout (errors as {"error":…} on stderr)')
+    .option('-q, --quiet', 'print only the result (no notes or warnings)')
     .showHelpAfterError('(run `forager --help` for usage)')
     .exitOverride()
     .configureOutput({
@@ -24,6 +29,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDeploy(program, io, setExit);
   registerStart(program, io, setExit);
   registerRun(program, io, setExit);
+  registerCheck(program, io, setExit);
+  registerInstanceCommands(program, io, setExit);
+  registerStatus(program, io, setExit);
+  for (const command of program.commands) command.showHelpAfterError(`(run \`forager ${command.name()} --help\` for usage)`);
   return program;
 }
 
@@ -40,7 +49,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return error.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
     }
     const cliError = toCliError(error);
-    io.err(`forager: ${cliError.message}`);
+    if (program.opts<{ json?: boolean }>().json) {
+      io.err(JSON.stringify({ error: { message: cliError.message, exitCode: cliError.exitCode, ...cliError.details } }));
+    } else {
+      io.err(`forager: ${cliError.message}`);
+    }
     return cliError.exitCode;
   }
 }

@@ -1,55 +1,63 @@
-/** `forager start <bpmnProcessId>`: create a process instance; with `--await`, print its result variables. */
-import type { Command } from 'commander';
+/**
+ * `forager start <processId>`: create a process instance and print its key; with `--await`, wait for it to
+ * complete and print its result variables too.
+ */
+import { Option, type Command } from 'commander';
 import { withBroker } from '../lib/broker.ts';
-import { CliError, EXIT } from '../lib/errors.ts';
+import { parseCount, parseDuration, readVariables } from '../lib/args.ts';
+import { EXIT, notFound } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
-import { locateJsonError } from '../lib/json-position.ts';
 import { globalFlags } from '../lib/flags.ts';
+import { output } from '../lib/output.ts';
+
+export { parseVariables } from '../lib/args.ts';
 
 export const DEFAULT_AWAIT_TIMEOUT_MS = 30_000;
 
-/** Parses `--variables`: a JSON object, or a CliError saying where the text goes wrong. */
-export function parseVariables(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const where = locateJsonError(text);
-    const detail = where
-      ? `${where.reason} at line ${where.line}, column ${where.column} (position ${where.position})`
-      : (error as Error).message;
-    throw new CliError(`--variables is not valid JSON: ${detail}`, EXIT.BAD_INPUT);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    throw new CliError(`--variables must be a JSON object, got ${got}`, EXIT.BAD_INPUT);
-  }
-  return value as Record<string, unknown>;
-}
-
-function parseTimeout(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_AWAIT_TIMEOUT_MS;
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new CliError(`--timeout: expected milliseconds (a positive integer), got ${JSON.stringify(text)}`, EXIT.BAD_INPUT);
-  return Number(text);
-}
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
 export function registerStart(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command('start')
-    .description('start a process instance (prints its key, or with --await its result variables as JSON)')
-    .argument('<bpmnProcessId>', 'the process id, as in <bpmn:process id="…">')
-    .option('--variables <json>', 'variables as a JSON object')
-    .option('--await', 'wait for the process instance to complete and print its variables')
-    .option('--timeout <ms>', `with --await: how long to wait (default ${DEFAULT_AWAIT_TIMEOUT_MS})`)
-    .action(async (bpmnProcessId: string, opts: { variables?: string; await?: boolean; timeout?: string }) => {
-      const variables = parseVariables(opts.variables);
-      const timeoutMs = parseTimeout(opts.timeout);
+    .description('start a process instance: prints its key (and with --await its result variables as one line of JSON)')
+    .argument('<processId>', 'the BPMN process id, as in <bpmn:process id="…">')
+    .option('--variables <json|@file>', 'variables as a JSON object, inline or @file')
+    .option('--version <n>', 'this version of the process (default: the latest)')
+    .option('--await', 'wait for the process instance to complete and print its result variables')
+    .option('--fetch-variables <names>', 'with --await: only these result variables (comma-separated, repeatable)', list)
+    .option('--request-timeout <duration>', `with --await: how long to wait, e.g. 30000, 30s, 2m (default ${DEFAULT_AWAIT_TIMEOUT_MS / 1000}s)`)
+    .addOption(new Option('--timeout <duration>', 'same as --request-timeout').hideHelp())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ forager start order --variables '{"orderId":"A-17","total":42.5}'
+  2251799813685260
+  $ forager start hello --variables @vars.json --await --fetch-variables greeting
+  2251799813685265
+  {"greeting":"Hello, World"}`,
+    )
+    .action(async (processId: string, opts: { variables?: string; version?: string; await?: boolean; fetchVariables?: string[]; requestTimeout?: string; timeout?: string }) => {
+      const out = output(io, command);
+      const variables = await readVariables(opts.variables, io.cwd);
+      const version = opts.version === undefined ? undefined : parseCount(opts.version, '--version');
+      const timeoutText = opts.requestTimeout ?? opts.timeout;
+      const requestTimeoutMs = timeoutText === undefined ? DEFAULT_AWAIT_TIMEOUT_MS : parseDuration(timeoutText, opts.requestTimeout !== undefined ? '--request-timeout' : '--timeout');
       const awaitResult = opts.await === true;
+      if (!awaitResult && (opts.fetchVariables || timeoutText !== undefined)) out.warn('warning: --fetch-variables and --request-timeout apply only with --await');
+      const what = version === undefined ? `no process with id '${processId}' is deployed` : `no version ${version} of process '${processId}' is deployed`;
       const instance = await withBroker(io, globalFlags(program), ({ transport }) =>
-        transport.createInstance(bpmnProcessId, variables, awaitResult ? { awaitResult, requestTimeoutMs: timeoutMs } : {}),
+        notFound(
+          () =>
+            transport.createInstance(processId, variables, {
+              ...(version !== undefined ? { version } : {}),
+              ...(awaitResult ? { awaitResult, requestTimeoutMs, fetchVariables: opts.fetchVariables ?? [] } : {}),
+            }),
+          what,
+        ),
       );
-      io.out(awaitResult ? JSON.stringify(instance.variables ?? {}) : instance.processInstanceKey);
+      const lines = awaitResult ? [instance.processInstanceKey, JSON.stringify(instance.variables ?? {})] : [instance.processInstanceKey];
+      out.result(lines, instance);
       setExit(EXIT.OK);
     });
 }

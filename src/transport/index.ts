@@ -1,7 +1,8 @@
 /**
  * The transport: forager's one narrow way to talk to a Zeebe broker, in domain terms. Two parts:
- * - `connect()`: deploy, create a process instance (and await its result), topology — for the CLI, on the
- *   official SDK's gRPC client (`new Camunda8(sdkConfig).getZeebeGrpcApiClient()`);
+ * - `connect()`: deploy, create a process instance (and await its result), publish a message, broadcast a
+ *   signal, cancel a process instance, set variables, update job retries, resolve an incident, topology —
+ *   for the CLI, on the official SDK's gRPC client (`new Camunda8(sdkConfig).getZeebeGrpcApiClient()`);
  * - `createJobClient()` (job-client.ts): the job hot path (activate, stream, complete, fail, throw error,
  *   extend timeout) on a bare grpc-js channel over the SDK's proto, with the SDK's auth providers.
  * gRPC types, status codes and retries stay behind this folder; every failure leaves it as one of the errors
@@ -42,6 +43,19 @@ export interface CreateInstanceOptions {
   readonly requestTimeoutMs?: number;
   /** A specific process version; the latest when omitted. */
   readonly version?: number;
+  /** With `awaitResult`: only these variables in the result (all when omitted or empty). */
+  readonly fetchVariables?: readonly string[];
+}
+
+/** A message to publish: correlated by name and correlation key, buffered for `timeToLiveMs`. */
+export interface MessageToPublish {
+  readonly name: string;
+  readonly correlationKey: string;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  /** How long the broker keeps the message for subscriptions opened later; 0 (the default) correlates only now. */
+  readonly timeToLiveMs?: number;
+  /** Deduplicates: a second message with the same id (and name) within the time to live is rejected. */
+  readonly messageId?: string;
 }
 
 export interface ProcessInstance {
@@ -58,7 +72,15 @@ export interface Topology {
   readonly partitionsCount: number;
   readonly replicationFactor: number;
   readonly gatewayVersion: string;
-  readonly brokers: readonly { readonly nodeId: number; readonly host: string; readonly port: number; readonly version: string }[];
+  readonly brokers: readonly TopologyBroker[];
+}
+
+export interface TopologyBroker {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly version: string;
+  readonly partitions: readonly { readonly partitionId: number; readonly role: string; readonly health: string }[];
 }
 
 
@@ -68,6 +90,15 @@ export interface Transport {
   deploy(resources: readonly Resource[]): Promise<Deployment>;
   createInstance(bpmnProcessId: string, variables: Readonly<Record<string, unknown>>, options?: CreateInstanceOptions): Promise<ProcessInstance>;
   topology(): Promise<Topology>;
+  /** Publishes a message; returns the message key. */
+  publishMessage(message: MessageToPublish): Promise<string>;
+  /** Broadcasts a signal; returns the signal key. */
+  broadcastSignal(signalName: string, variables?: Readonly<Record<string, unknown>>): Promise<string>;
+  cancelInstance(processInstanceKey: string): Promise<void>;
+  /** Sets variables in the scope of an element instance (or process instance); `local` keeps them from propagating up. */
+  setVariables(elementInstanceKey: string, variables: Readonly<Record<string, unknown>>, options?: { local?: boolean }): Promise<void>;
+  updateRetries(jobKey: string, retries: number): Promise<void>;
+  resolveIncident(incidentKey: string): Promise<void>;
   /** Closes the client. Idempotent. */
   close(): Promise<void>;
 }
@@ -98,8 +129,15 @@ interface SdkZeebeClient {
     variables: Record<string, unknown>;
     version?: number;
     requestTimeout?: number;
+    fetchVariables?: string[];
   }): Promise<unknown>;
   topology(): Promise<unknown>;
+  publishMessage(request: { name: string; correlationKey: string; variables?: Record<string, unknown>; timeToLive?: number; messageId?: string }): Promise<unknown>;
+  broadcastSignal(request: { signalName: string; variables?: Record<string, unknown> }): Promise<unknown>;
+  cancelProcessInstance(processInstanceKey: string): Promise<unknown>;
+  setVariables(request: { elementInstanceKey: string; variables: Record<string, unknown>; local: boolean }): Promise<unknown>;
+  updateJobRetries(request: { jobKey: string; retries: number }): Promise<unknown>;
+  resolveIncident(request: { incidentKey: string }): Promise<unknown>;
   close(timeout?: number): Promise<unknown>;
 }
 
@@ -241,10 +279,11 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
         });
       }
       const requestTimeout = options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {};
+      const fetchVariables = options.fetchVariables?.length ? { fetchVariables: [...options.fetchVariables] } : {};
       return call(
         'create process instance (awaiting its result)',
         async () => {
-          const raw = (await zeebe.createProcessInstanceWithResult({ ...request, ...requestTimeout })) as RawInstance | null;
+          const raw = (await zeebe.createProcessInstanceWithResult({ ...request, ...requestTimeout, ...fetchVariables })) as RawInstance | null;
           return raw === null ? null : toInstance(raw, true);
         },
         (options.requestTimeoutMs ?? 0) + callTimeoutMs,
@@ -260,8 +299,52 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
           partitionsCount: raw.partitionsCount,
           replicationFactor: raw.replicationFactor,
           gatewayVersion: raw.gatewayVersion,
-          brokers: (raw.brokers ?? []).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, version: b.version })),
+          brokers: (raw.brokers ?? []).map((b) => ({
+            nodeId: b.nodeId,
+            host: b.host,
+            port: b.port,
+            version: b.version,
+            partitions: (b.partitions ?? []).map((p) => ({ partitionId: p.partitionId, role: String(p.role), health: String(p.health) })),
+          })),
         };
+      }),
+
+    publishMessage: (message) =>
+      call('publish message', async () => {
+        const raw = (await zeebe.publishMessage({
+          name: message.name,
+          correlationKey: message.correlationKey,
+          variables: { ...(message.variables ?? {}) },
+          ...(message.timeToLiveMs !== undefined ? { timeToLive: message.timeToLiveMs } : {}),
+          ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
+        })) as { key: string } | null;
+        return raw === null ? null : String(raw.key);
+      }),
+
+    broadcastSignal: (signalName, variables = {}) =>
+      call('broadcast signal', async () => {
+        const raw = (await zeebe.broadcastSignal({ signalName, variables: { ...variables } })) as { key: string } | null;
+        return raw === null ? null : String(raw.key);
+      }),
+
+    cancelInstance: (processInstanceKey) =>
+      call('cancel process instance', async () => {
+        await zeebe.cancelProcessInstance(processInstanceKey);
+      }),
+
+    setVariables: (elementInstanceKey, variables, options = {}) =>
+      call('set variables', async () => {
+        await zeebe.setVariables({ elementInstanceKey, variables: { ...variables }, local: options.local === true });
+      }),
+
+    updateRetries: (jobKey, retries) =>
+      call('update job retries', async () => {
+        await zeebe.updateJobRetries({ jobKey, retries });
+      }),
+
+    resolveIncident: (incidentKey) =>
+      call('resolve incident', async () => {
+        await zeebe.resolveIncident({ incidentKey });
       }),
 
     close() {
