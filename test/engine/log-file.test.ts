@@ -245,6 +245,31 @@ describe('file log', () => {
     assert.throws(() => open(dir), { code: 'LOG_CORRUPT', message: /a segment is missing or damaged/ });
   });
 
+  it('a newest segment whose header never made it to disk is removed; appending goes on in a fresh one', async () => {
+    const dir = tempDir();
+    nextPosition = 1;
+    const { log } = open(dir);
+    await writeSeparately(log, [batch(2), batch(2)]);
+    await log.close();
+    // A crash while the next segment (first record 5) was being created: a file with half a header.
+    const broken = join(dir, `${String(5).padStart(20, '0')}.log`);
+    writeFileSync(broken, Buffer.from('FORAGL'));
+    // Opened as after a snapshot at position 4: the old segment is not even read.
+    const reopened = open(dir, 4);
+    assert.equal(reopened.recovery.bytesCut, 6);
+    assert.equal(reopened.recovery.cutFile, broken);
+    assert.equal(reopened.recovery.lastPosition, 4);
+    nextPosition = 5;
+    reopened.log.append(batch(3));
+    await reopened.log.close();
+    const again = open(dir);
+    assert.deepEqual(
+      again.read.map((r) => r.position),
+      [1, 2, 3, 4, 5, 6, 7],
+    );
+    await again.log.close();
+  });
+
   it('compaction deletes whole segments below a position, never the one being written', async () => {
     const dir = tempDir();
     nextPosition = 1;

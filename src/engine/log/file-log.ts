@@ -415,8 +415,8 @@ export class FileLog implements RecordLog {
   }
 
   append(records: readonly EngineRecord[]): void {
-    if (records.length === 0) return;
-    if (this.#closed) throw new Error('the log is closed');
+    // After close (the engine is stopping: its state is discarded), nothing is written or acknowledged.
+    if (records.length === 0 || this.#closed) return;
     const buf = encodeBatch(records);
     for (const record of records) this.#ring.push(record);
     this.#pending.push({ buf, first: records[0]!.position, last: records.at(-1)!.position, count: records.length });
@@ -429,6 +429,7 @@ export class FileLog implements RecordLog {
   }
 
   whenDurable(fn: () => void): void {
+    if (this.#closed && !this.#flushing) return; // nothing after close is acknowledged
     if (this.#durable >= this.#appended) {
       fn();
       return;
@@ -510,7 +511,7 @@ export class FileLog implements RecordLog {
     let bytes = 0;
     for (const batch of group) bytes += batch.buf.length;
     const last = this.#segments.at(-1);
-    if (!this.#handle && last && this.#size + bytes <= this.#segmentBytes) {
+    if (!this.#handle && last && this.#size >= SEGMENT_HEADER && this.#size + bytes <= this.#segmentBytes) {
       // After a start: append to the last segment, where the previous run stopped (a torn tail is cut already).
       this.#handle = await open(last.path, 'r+');
     }
