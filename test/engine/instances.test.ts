@@ -30,6 +30,7 @@ import {
   instanceCompleted,
   rejectsWithCode,
   sleep,
+  waitUntil,
   type Harness,
 } from '../helpers/engine-harness.ts';
 
@@ -111,13 +112,31 @@ describe('CreateProcessInstance', () => {
     await rejectsWithCode(h.zb.createProcessInstance({ bpmnProcessId: `msgstart-${h.id}`, variables: {} }), 9);
   });
 
-  engineTest('start instructions are refused loudly with 3 (not silently ignored)', async (h) => {
+  engineTest('start instructions activate the given elements instead of the start event, also inside a subprocess', async (h) => {
+    const first = `first-${h.id}`;
+    const second = `second-${h.id}`;
+    const xml = bpmnXml(`si-${h.id}`, [
+      startEvent(),
+      serviceTask('first', first),
+      `<bpmn:subProcess id="sub">${[startEvent('s0'), serviceTask('second', second), endEvent('e0'), ...chain('s0', 'second', 'e0')].join('')}</bpmn:subProcess>`,
+      endEvent(),
+      ...chain('start', 'first', 'sub', 'end'),
+    ]);
+    await deploy(h.zb, xml);
+    const { processInstanceKey } = await h.zb.createProcessInstance({ bpmnProcessId: `si-${h.id}`, variables: {}, startInstructions: [{ elementId: 'second' }] });
+    assert.deepEqual(await activate(h.zb, first), [], 'the first task was skipped');
+    const job = await activateOne(h.zb, second);
+    assert.equal(job.processInstanceKey, processInstanceKey);
+    await h.zb.completeJob({ jobKey: job.key, variables: {} });
+    await waitUntil(() => instanceCompleted(h.engine, processInstanceKey));
+    assert.ok(!eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').some((r) => r.value.elementId === 's0'), 'the subprocess start event was not entered');
+  });
+
+  engineTest('start instructions naming an unknown element or a start event get 3', async (h) => {
     const type = `create-start-${h.id}`;
     await deployOneTask(h, type);
-    await rejectsWithCode(
-      h.zb.createProcessInstance({ bpmnProcessId: `p-${type}`, variables: {}, startInstructions: [{ elementId: 'task' }] }),
-      3,
-    );
+    await rejectsWithCode(h.zb.createProcessInstance({ bpmnProcessId: `p-${type}`, variables: {}, startInstructions: [{ elementId: 'nope' }] }), 3, /no element found with id 'nope'/);
+    await rejectsWithCode(h.zb.createProcessInstance({ bpmnProcessId: `p-${type}`, variables: {}, startInstructions: [{ elementId: 'start' }] }), 3, /start event/);
   });
 
   engineTest('a tenant other than <default> gets 3 INVALID_ARGUMENT (multi-tenancy is off)', async (h) => {

@@ -217,6 +217,8 @@ export interface ActivateCommandValue {
   epoch: number;
   /** Process element only: the start event to enter. */
   startElementId?: string;
+  /** Processes and subprocesses: elements to activate inside instead of the start event (start instructions). */
+  startAt?: string[];
   /** Variables that become the element's locals (multi-instance inner instances: inputElement, loopCounter). */
   localVariables?: Record<string, unknown>;
   /** A multi-instance inner instance (its flow scope is the body). */

@@ -168,6 +168,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
     case 'process': {
       if (!openEventSubprocesses(ctx, instance, node)) return;
       transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
+      if (value.startAt?.length) return startWithin(ctx, instance, undefined, value.startAt);
       const model = modelOf(ctx, instance);
       const start = value.startElementId ?? model.noneStartEvent;
       if (!start) throw new Error(`process '${model.bpmnProcessId}' has no start event to enter`);
@@ -179,6 +180,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
       if (!openBoundaries(ctx, instance, node)) return;
       if (!openEventSubprocesses(ctx, instance, node)) return;
       transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
+      if (value.startAt?.length) return startWithin(ctx, instance, node.id, value.startAt);
       queueActivation(ctx, instance, node.startEvent!, []);
       return;
     case 'callActivity':
@@ -222,6 +224,22 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
       transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
       return complete(ctx, instance, node);
   }
+}
+
+/**
+ * Start instructions: activates the targets that are direct children of this scope, and the subprocesses on
+ * the way to the others (each started at its own targets instead of its start event).
+ */
+function startWithin(ctx: ProcessingContext, scope: ElementInstance, scopeId: string | undefined, targets: string[]): void {
+  const model = modelOf(ctx, scope);
+  const nested = new Map<string, string[]>();
+  for (const target of targets) {
+    let child = elementOf(model, target);
+    while (child.scope !== scopeId && child.scope !== undefined) child = elementOf(model, child.scope);
+    if (child.id === target) queueActivation(ctx, scope, target, []);
+    else nested.set(child.id, [...(nested.get(child.id) ?? []), target]);
+  }
+  for (const [subprocess, inner] of nested) queueActivation(ctx, scope, subprocess, [], { startAt: inner });
 }
 
 function completeElement(command: Command, ctx: ProcessingContext): void {

@@ -14,6 +14,8 @@ export interface NewInstance {
   startElementId: string | undefined;
   startedByCorrelationKey?: string;
   awaitingResult?: { fetchVariables: string[] };
+  /** Start instructions: the elements to activate instead of the none start event. */
+  startAt?: string[];
   /** A process instance created by a call activity. */
   parent?: { processInstanceKey: string; elementInstanceKey: string };
 }
@@ -53,6 +55,7 @@ export function createProcessInstance(ctx: ProcessingContext, spec: NewInstance)
       viaFlows: [],
       epoch: 0,
       startElementId: spec.startElementId,
+      ...(spec.startAt ? { startAt: spec.startAt } : {}),
     },
   });
   return key;

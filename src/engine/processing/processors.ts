@@ -6,6 +6,7 @@ import { mergeVariables, setLocalVariables, terminate } from '../bpmn/behaviours
 import { correlateMessage, triggerSignal } from '../bpmn/events.ts';
 import { registerElementProcessors } from '../bpmn/elements.ts';
 import { createProcessInstance, startByMessage, startBySignal, type NewInstance } from '../bpmn/instances.ts';
+import type { FlowNode, ProcessModel } from '../bpmn/model.ts';
 import type { MessageValue } from '../state/appliers.ts';
 import { correlationIndexKey, type ElementInstance, type ProcessDefinition } from '../state/state.ts';
 import type { ProcessingContext, ProcessingEngine } from './engine.ts';
@@ -36,14 +37,18 @@ export function registerProcessors(engine: ProcessingEngine): void {
     };
     const definition = findDefinition(ctx, v);
     const model = definition.model;
-    let startElementId: string | undefined;
-    if (v.startInstructions.length > 0) {
-      ctx.reject('INVALID_ARGUMENT', 'Expected to create a process instance without start instructions: forager\'s engine does not support them yet');
+    const startAt = v.startInstructions;
+    for (const elementId of startAt) {
+      const problem = startInstructionProblem(model, elementId);
+      if (problem) {
+        ctx.reject('INVALID_ARGUMENT', `Expected to create instance of process with start instructions but ${problem}`);
+      }
     }
-    if (!model.noneStartEvent) {
+    if (startAt.length === 0 && !model.noneStartEvent) {
       ctx.reject('INVALID_STATE', 'Expected to create instance of process with none start event, but there is no such event');
     }
-    const spec: NewInstance = { definition, variables: v.variables, startElementId };
+    const spec: NewInstance = { definition, variables: v.variables, startElementId: undefined };
+    if (startAt.length > 0) spec.startAt = startAt;
     if (v.awaitResult) spec.awaitingResult = { fetchVariables: v.fetchVariables ?? [] };
     const processInstanceKey = createProcessInstance(ctx, spec);
     ctx.event('PROCESS_INSTANCE_CREATION', 'CREATED', ctx.state.nextKey(), {
@@ -182,6 +187,22 @@ export function registerProcessors(engine: ProcessingEngine): void {
     triggerSignal(ctx, signalName, variables);
     startBySignal(ctx, signalName, variables);
   });
+}
+
+/** Why an element cannot be a start instruction (P2), or undefined when it can. */
+function startInstructionProblem(model: ProcessModel, elementId: string): string | undefined {
+  const node = model.elements[elementId];
+  if (!node) return `no element found with id '${elementId}'`;
+  if (node.kind === 'startEvent' || node.kind === 'boundaryEvent') {
+    return `the element with id '${elementId}' is a ${node.kind === 'startEvent' ? 'start' : 'boundary'} event, which cannot be a start instruction`;
+  }
+  const inside: FlowNode[] = [];
+  for (let scope = node.scope; scope; scope = model.elements[scope]?.scope) inside.push(model.elements[scope]!);
+  if (inside.some((s) => s.multiInstance)) return `the element with id '${elementId}' is inside a multi-instance subprocess`;
+  if (inside.some((s) => s.kind === 'eventSubProcess')) return `the element with id '${elementId}' is inside an event subprocess`;
+  const afterGateway = node.incoming.some((flow) => model.elements[model.flows[flow]?.source ?? '']?.kind === 'eventBasedGateway');
+  if (afterGateway) return `the element with id '${elementId}' belongs to an event-based gateway`;
+  return undefined;
 }
 
 /** The outermost process instance of a chain of call activities. */
