@@ -14,11 +14,14 @@
  *                            written per instance (/proc/<pid>/io)
  *   engine-ten-task          ten service tasks in a row, in memory → instances/s and jobs/s
  *   engine-waiting           BENCH_ENGINE_WAITING instances waiting on a PT1H timer, as many on a message
- *                            → engine heap (after a full GC, engine-probe.ts) and RSS per waiting instance
- *   engine-replay            a durable log of BENCH_ENGINE_REPLAY_RECORDS+ records (one-task instances run to
- *                            their end, plus BENCH_ENGINE_WAITING timer instances left waiting), the engine
- *                            killed (-9, no snapshot: --snapshot-every 10⁹) and started again → records
- *                            replayed per second of start-up; then stopped cleanly (snapshot) and started again
+ *                            (an engine with a data directory per kind) → engine heap (after a full GC,
+ *                            engine-probe.ts) per waiting instance: live (state + history read model + log
+ *                            ring) and the state alone (after a clean stop and a start from the snapshot)
+ *   engine-replay            a durable log of BENCH_ENGINE_REPLAY_RECORDS+ records (2,000 timer instances
+ *                            waiting, 1,000 one-task instances run to their end, then instances fanning out to
+ *                            100 waiting jobs each), the engine killed (-9; no snapshot: --snapshot-every 10⁹)
+ *                            and started again → records replayed per second of start-up ("started in N ms");
+ *                            then stopped cleanly (which takes a snapshot) and started again
  * Knobs: BENCH_ENGINE_SECONDS=8, BENCH_ENGINE_WARMUP_SECONDS=2, BENCH_ENGINE_LATENCY_SECONDS=5,
  * BENCH_ENGINE_RATE (instances/s of the latency phase), BENCH_ENGINE_BACKLOG=512, BENCH_ENGINE_CONCURRENCY=64,
  * BENCH_ENGINE_COMPLETER=poll|stream, BENCH_ENGINE_PAYLOAD=small|10k (small: only `createdAt`),
@@ -520,14 +523,23 @@ export interface LoadCaseResult extends CaseBase {
   readonly profile?: { readonly file: string; readonly totalMs: number; readonly top: HotFunction[] };
 }
 
+export interface WaitingFigures {
+  /** On the running engine: state, history read model and log ring together. */
+  readonly live: { readonly heapBytesPerInstance: number; readonly rssBytesPerInstance: number };
+  /** After a clean stop and a start from the snapshot: the state alone. */
+  readonly state: { readonly heapBytesPerInstance: number };
+  /** Heap MB after GC: live before → after; after a restart, warm-up only → with the instances. */
+  readonly heapMb: { readonly live: number[]; readonly restarted: number[] };
+  readonly gc: boolean;
+  /** Active instances the REST API reported while running, and after the restart. */
+  readonly activeLive?: number;
+  readonly activeAfterRestart?: number;
+}
+
 export interface WaitingCaseResult extends CaseBase {
   readonly instances?: number;
-  readonly timer?: { readonly heapBytesPerInstance: number; readonly rssBytesPerInstance: number };
-  readonly message?: { readonly heapBytesPerInstance: number; readonly rssBytesPerInstance: number };
-  readonly heapMb?: { readonly before: number; readonly afterTimers: number; readonly afterMessages: number };
-  readonly rssMb?: { readonly before: number; readonly afterTimers: number; readonly afterMessages: number };
-  readonly gc?: boolean;
-  readonly activeAtEnd?: number;
+  readonly timer?: WaitingFigures;
+  readonly message?: WaitingFigures;
 }
 
 interface StartFigures {
@@ -539,8 +551,8 @@ interface StartFigures {
 export interface ReplayCaseResult extends CaseBase {
   readonly emptyStart?: StartFigures;
   readonly buildSeconds?: number;
-  readonly instancesRun?: number;
-  readonly waitingInstances?: number;
+  /** What the log holds: timer instances waiting, one-task instances run to their end, fan-out instances (their jobs waiting). */
+  readonly log?: { readonly timerInstancesWaiting: number; readonly oneTaskInstancesRun: number; readonly fanOutInstances: number; readonly jobsPerFanOut: number };
   /** kill -9, no snapshot: the whole log replayed. */
   readonly noSnapshot?: StartFigures & { readonly recordsPerSecond: number; readonly recordsPerSecondNet: number };
   /** After a clean stop: the snapshot loaded, nothing (or little) replayed. */
@@ -574,7 +586,7 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
   const start = load();
   const started = performance.now();
   const base = { name, description: DESCRIPTIONS[name], tasks, durable };
-  const scratch = durable ? mkdtempSync(join(tmpdir(), 'forager-bench-')) : undefined;
+  const scratch = durable ? mkdtempSync(join(tmpdir(), 'forager-engine-bench-')) : undefined;
   const dataDir = scratch ? join(scratch, 'data') : undefined;
   const straceFile = scratch && STRACE ? join(scratch, 'strace.txt') : undefined;
   const profileDir = ctx.profile && name === 'engine-one-task' ? mkdtempSync(join(ctx.resultsDir, 'engine-profile-')) : undefined;
@@ -702,105 +714,154 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
   }
 }
 
+/**
+ * Memory per waiting instance, for one kind of wait, on an engine with a data directory (and the probe):
+ *  - live: heap (after a full GC) before and after creating WAITING instances, on the running engine. This
+ *    counts everything the engine keeps for them: state, the REST API's history read model and the records
+ *    in the log's in-memory ring (the last 100k–200k records, bounded).
+ *  - state: the engine stopped cleanly (a snapshot) and started again holds the state alone (the ring and the
+ *    history start empty after a snapshot): heap after that start, against the same after the warm-up only.
+ */
+async function waitingKind(kind: 'timer' | 'message', dir: string): Promise<WaitingFigures> {
+  const processId = `engine_bench_${kind}`;
+  const vars = (prefix: string) => (i: number) => `{"orderId":"${prefix}-${i}","createdAt":${epochMs()}}`;
+  const warm = Math.min(500, WAITING);
+  let engine: EngineProcess | undefined;
+  let api: RawClient | undefined;
+  const start = async () => {
+    api?.close();
+    await engine?.stop('SIGTERM');
+    engine = await launchEngine({ dataDir: dir, probe: true });
+    api = rawClient(engine.address);
+    return { engine, api };
+  };
+  try {
+    let e = await start();
+    await deploy(e.api, processId, waitingXml(processId, kind));
+    await createMany(e.api, processId, warm, vars('warm-1'));
+    e = await start();
+    const restarted0 = await e.engine.memory();
+    // Warm the creation path of this process again before the live baseline.
+    await createMany(e.api, processId, warm, vars('warm-2'));
+    const live0 = await e.engine.memory();
+    await createMany(e.api, processId, WAITING, vars('n'));
+    const live1 = await e.engine.memory();
+    const activeLive = await activeInstances(e.engine.rest);
+    e = await start();
+    const restarted1 = await e.engine.memory();
+    const activeAfterRestart = await activeInstances(e.engine.rest);
+    await e.engine.stop('SIGTERM');
+    const mb = (b: number) => Math.round((b / 1e6) * 10) / 10;
+    return {
+      live: { heapBytesPerInstance: (live1.heapUsed - live0.heapUsed) / WAITING, rssBytesPerInstance: (live1.rss - live0.rss) / WAITING },
+      state: { heapBytesPerInstance: (restarted1.heapUsed - restarted0.heapUsed) / (WAITING + warm) },
+      heapMb: { live: [mb(live0.heapUsed), mb(live1.heapUsed)], restarted: [mb(restarted0.heapUsed), mb(restarted1.heapUsed)] },
+      gc: live0.gc,
+      ...(activeLive !== undefined ? { activeLive } : {}),
+      ...(activeAfterRestart !== undefined ? { activeAfterRestart } : {}),
+    };
+  } finally {
+    (api as RawClient | undefined)?.close();
+    await (engine as EngineProcess | undefined)?.stop('SIGKILL', 0);
+  }
+}
+
 async function waitingCase(): Promise<WaitingCaseResult> {
   const name = 'engine-waiting' as const;
   const start = load();
   const started = performance.now();
   const base = { name, description: DESCRIPTIONS[name] };
-  let engine: EngineProcess | undefined;
-  let api: RawClient | undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'forager-engine-bench-'));
   try {
-    engine = await launchEngine({ probe: true });
-    api = rawClient(engine.address);
-    await deploy(api, 'engine_bench_timer', waitingXml('engine_bench_timer', 'timer'));
-    await deploy(api, 'engine_bench_message', waitingXml('engine_bench_message', 'message'));
-    const vars = (prefix: string) => (i: number) => `{"orderId":"${prefix}-${i}","createdAt":${epochMs()}}`;
-    // Warm-up: code paths compiled, first-use structures made, before the baseline.
-    const warm = Math.min(500, WAITING);
-    await createMany(api, 'engine_bench_timer', warm, vars('warm-t'));
-    await createMany(api, 'engine_bench_message', warm, vars('warm-m'));
-    const m0 = await engine.memory();
-    await createMany(api, 'engine_bench_timer', WAITING, vars('t'));
-    const m1 = await engine.memory();
-    await createMany(api, 'engine_bench_message', WAITING, vars('m'));
-    const m2 = await engine.memory();
-    const activeAtEnd = await activeInstances(engine.rest);
-    const mb = (b: number) => Math.round((b / 1e6) * 10) / 10;
-    return {
-      ...base,
-      status: 'ok',
-      seconds: (performance.now() - started) / 1000,
-      loadAverage: { start, end: load() },
-      instances: WAITING,
-      timer: { heapBytesPerInstance: (m1.heapUsed - m0.heapUsed) / WAITING, rssBytesPerInstance: (m1.rss - m0.rss) / WAITING },
-      message: { heapBytesPerInstance: (m2.heapUsed - m1.heapUsed) / WAITING, rssBytesPerInstance: (m2.rss - m1.rss) / WAITING },
-      heapMb: { before: mb(m0.heapUsed), afterTimers: mb(m1.heapUsed), afterMessages: mb(m2.heapUsed) },
-      rssMb: { before: mb(m0.rss), afterTimers: mb(m1.rss), afterMessages: mb(m2.rss) },
-      gc: m0.gc,
-      ...(activeAtEnd !== undefined ? { activeAtEnd } : {}),
-    };
+    const timer = await waitingKind('timer', join(scratch, 'timer'));
+    const message = await waitingKind('message', join(scratch, 'message'));
+    return { ...base, status: 'ok', seconds: (performance.now() - started) / 1000, loadAverage: { start, end: load() }, instances: WAITING, timer, message };
   } catch (error) {
     return { ...base, status: 'failed', reason: (error as Error).message, loadAverage: { start, end: load() } };
   } finally {
-    api?.close();
-    await engine?.stop('SIGKILL', 0);
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+/** start → a parallel multi-instance service task over `items` (its jobs are left waiting) → end. */
+export function fanOutXml(id: string, type: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions ${DEFS} id="${id}_defs"><bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="start"/><bpmn:serviceTask id="each"><bpmn:extensionElements><zeebe:taskDefinition type="${type}"/></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics isSequential="false"><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask><bpmn:endEvent id="end"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each"/><bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end"/></bpmn:process></bpmn:definitions>`;
+}
+
+/**
+ * The log replayed: timer instances left waiting, one-task instances run to their end (creator and completer
+ * processes), then instances fanning out to FAN_OUT waiting jobs each (many records per command, so that a
+ * log of 200k+ records is written in seconds) until the log holds REPLAY_RECORDS records. The records on the
+ * log are only known from a start's recovery line: a first kill -9 and start gives the log's bytes per
+ * record, the fan-out goes on until the log has the bytes for the target, and the measured start (kill -9
+ * again) says how many records it replayed; short of the target, the fan-out goes on once more.
+ */
 async function replayCase(): Promise<ReplayCaseResult> {
   const name = 'engine-replay' as const;
   const start = load();
   const started = performance.now();
   const base = { name, description: DESCRIPTIONS[name] };
-  const scratch = mkdtempSync(join(tmpdir(), 'forager-bench-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'forager-engine-bench-'));
   const dataDir = join(scratch, 'data');
   const NO_SNAPSHOTS = 1_000_000_000;
+  const TIMERS = Math.min(WAITING, 2_000);
+  const ONE_TASK = 1_000;
+  const FAN_OUT = 100;
+  const fanOutItems = `{"items":[${Array.from({ length: FAN_OUT }, (_, i) => i).join(',')}]}`;
   let engine: EngineProcess | undefined;
+  let api: RawClient | undefined;
   const figures = (e: EngineProcess): StartFigures => ({ startedMs: e.startedMs, spawnToReadyMs: Math.round(e.spawnToReadyMs), recovery: e.recovery });
-  let instancesRun = 0;
-  /** Runs one-task instances to their end until `count` more completed. */
-  const run = async (e: EngineProcess, count: number) => {
-    const work = new Load(e.address, 'engine_bench_1', 'engine-bench-1', 1);
-    try {
-      await work.ready();
-      work.startSaturating();
-      while (work.completer.instances < count) await sleep(20);
-      await work.halt();
-      await work.drain(DRAIN_MS);
-      instancesRun += work.completer.instances;
-    } finally {
-      await work.stop();
-    }
+  const restart = async (signal: 'SIGKILL' | 'SIGTERM') => {
+    api?.close();
+    await engine!.stop(signal, signal === 'SIGKILL' ? 0 : 30_000);
+    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
+    api = rawClient(engine.address);
+    await unary(api, 'Topology', {});
+    return engine;
   };
   try {
     const buildStart = performance.now();
     engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
     const emptyStart = figures(engine);
-    let api = rawClient(engine.address);
+    api = rawClient(engine.address);
     await deploy(api, 'engine_bench_1', tasksXml('engine_bench_1', 'engine-bench-1', 1));
     await deploy(api, 'engine_bench_timer', waitingXml('engine_bench_timer', 'timer'));
-    await createMany(api, 'engine_bench_timer', WAITING, (i) => `{"orderId":"t-${i}"}`);
-    await run(engine, 2_000);
-    api.close();
-    // Learn the records per instance from a first restart, then build the rest of the log.
-    await engine.stop('SIGKILL', 0);
-    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
-    const firstPosition = engine.recovery?.lastPosition ?? 0;
-    const perInstance = firstPosition / (WAITING + instancesRun);
-    if (firstPosition < REPLAY_RECORDS && perInstance > 0) await run(engine, Math.ceil(((REPLAY_RECORDS - firstPosition) / perInstance) * 1.02));
+    await deploy(api, 'engine_bench_fan_out', fanOutXml('engine_bench_fan_out', 'engine-bench-fan-out'));
+    await createMany(api, 'engine_bench_timer', TIMERS, (i) => `{"orderId":"t-${i}"}`);
+    const work = new Load(engine.address, 'engine_bench_1', 'engine-bench-1', 1);
+    let instancesRun = 0;
+    try {
+      await work.ready();
+      work.startSaturating();
+      while (work.completer.instances < ONE_TASK) await sleep(20);
+      await work.halt();
+      await work.drain(DRAIN_MS);
+      instancesRun = work.completer.instances;
+    } finally {
+      await work.stop();
+    }
+    let fanOuts = 0;
+    let e = await restart('SIGKILL');
+    let bytesPerRecord = (e.recovery?.logBytes ?? 0) / Math.max(1, e.recovery?.lastPosition ?? 1);
+    let records = e.recovery?.lastPosition ?? 0;
+    for (let round = 0; round < 3 && records < REPLAY_RECORDS; round++) {
+      const goalBytes = REPLAY_RECORDS * bytesPerRecord * 1.02;
+      while (dirBytes(join(dataDir, 'log')) < goalBytes) {
+        await createMany(api!, 'engine_bench_fan_out', 10, () => fanOutItems);
+        fanOuts += 10;
+      }
+      e = await restart('SIGKILL');
+      records = e.recovery?.recordsRead ?? 0;
+      bytesPerRecord = (e.recovery?.logBytes ?? 0) / Math.max(1, e.recovery?.lastPosition ?? 1);
+    }
     const buildSeconds = (performance.now() - buildStart) / 1000;
-    // kill -9: no snapshot (none taken while running), the whole log is replayed.
-    await engine.stop('SIGKILL', 0);
-    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
-    const cold = figures(engine);
-    const records = cold.recovery?.recordsRead ?? 0;
-    api = rawClient(engine.address);
-    await unary(api, 'Topology', {}); // it answers after recovery
-    api.close();
+    // The last start after kill -9 replayed the whole log (no snapshot was ever taken).
+    const cold = figures(e);
     // A clean stop takes a snapshot; the next start loads it.
-    await engine.stop('SIGTERM');
-    engine = await launchEngine({ dataDir, snapshotEvery: NO_SNAPSHOTS });
-    const warm = figures(engine);
+    const warm = figures(await restart('SIGTERM'));
+    api?.close();
+    api = undefined;
     await engine.stop('SIGTERM');
     return {
       ...base,
@@ -809,8 +870,7 @@ async function replayCase(): Promise<ReplayCaseResult> {
       loadAverage: { start, end: load() },
       emptyStart,
       buildSeconds,
-      instancesRun,
-      waitingInstances: WAITING,
+      log: { timerInstancesWaiting: TIMERS, oneTaskInstancesRun: instancesRun, fanOutInstances: fanOuts, jobsPerFanOut: FAN_OUT },
       noSnapshot: {
         ...cold,
         recordsPerSecond: records / (cold.startedMs / 1000),
@@ -821,6 +881,7 @@ async function replayCase(): Promise<ReplayCaseResult> {
   } catch (error) {
     return { ...base, status: 'failed', reason: (error as Error).message, loadAverage: { start, end: load() } };
   } finally {
+    api?.close();
     await engine?.stop('SIGKILL', 0);
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -886,7 +947,10 @@ function summaryLine(r: EngineCaseResult): string {
       `${d ? `, ${fmt(d.fsyncsPerSecond)} fsyncs/s, ${fmt(d.bytesWrittenPerInstance)} B written/instance` : ''} ${secs}`
     );
   }
-  if ('timer' in r && r.timer) return `timer ${fmt(r.timer.heapBytesPerInstance)} B heap/instance, message ${fmt(r.message!.heapBytesPerInstance)} B heap/instance ${secs}`;
+  if ('timer' in r && r.timer) {
+    const w = (f: WaitingFigures) => `${fmt(f.live.heapBytesPerInstance)} B heap/instance live, ${fmt(f.state.heapBytesPerInstance)} B state`;
+    return `timer ${w(r.timer)}; message ${w(r.message!)} ${secs}`;
+  }
   if ('noSnapshot' in r && r.noSnapshot) {
     return `${fmt(r.noSnapshot.recovery?.recordsRead)} records replayed in ${fmt(r.noSnapshot.startedMs)} ms (${fmt(r.noSnapshot.recordsPerSecond)} records/s); with a snapshot ${fmt(r.withSnapshot?.startedMs)} ms ${secs}`;
   }
@@ -930,9 +994,22 @@ export function printEngineTable(result: EngineBenchResult): void {
     if ('timer' in r && r.timer) {
       const goal = G.bytesPerWaitingInstance;
       rows.push([r.description, '', '', '', where]);
-      rows.push(['  heap bytes per instance waiting on a timer', fmt(r.timer.heapBytesPerInstance), `≤ ${fmt(goal)}`, verdict(r.timer.heapBytesPerInstance <= goal), `RSS ${fmt(r.timer.rssBytesPerInstance)} B/instance`]);
-      rows.push(['  heap bytes per instance waiting on a message', fmt(r.message!.heapBytesPerInstance), `≤ ${fmt(goal)}`, verdict(r.message!.heapBytesPerInstance <= goal), `RSS ${fmt(r.message!.rssBytesPerInstance)} B/instance`]);
-      rows.push(['  engine heap MB (after GC)', `${r.heapMb!.before} → ${r.heapMb!.afterTimers} → ${r.heapMb!.afterMessages}`, '', '', `RSS ${r.rssMb!.before} → ${r.rssMb!.afterTimers} → ${r.rssMb!.afterMessages} MB${r.gc ? '' : ' (no GC forced)'}`]);
+      for (const [kind, f] of [['timer', r.timer], ['message', r.message!]] as const) {
+        rows.push([
+          `  heap B per instance waiting on a ${kind}, live`,
+          fmt(f.live.heapBytesPerInstance),
+          `≤ ${fmt(goal)}`,
+          verdict(f.live.heapBytesPerInstance <= goal),
+          `state, history read model and log ring; heap ${f.heapMb.live.join(' → ')} MB; RSS ${fmt(f.live.rssBytesPerInstance)} B/instance`,
+        ]);
+        rows.push([
+          `  heap B per instance waiting on a ${kind}, state`,
+          fmt(f.state.heapBytesPerInstance),
+          `≤ ${fmt(goal)}`,
+          verdict(f.state.heapBytesPerInstance <= goal),
+          `after a restart from a snapshot; heap ${f.heapMb.restarted.join(' → ')} MB; REST active ${f.activeLive ?? '–'} live, ${f.activeAfterRestart ?? '–'} after the restart`,
+        ]);
+      }
       continue;
     }
     if ('noSnapshot' in r && r.noSnapshot) {
