@@ -31,7 +31,7 @@ export interface HotFunction {
   /** file:line (1-based), relative to the repository when inside it. */
   readonly where: string;
   readonly selfMs: number;
-  /** Share of all sampled time, idle and GC included. */
+  /** Share of the busy time (all sampled time but '(idle)'; GC and '(program)' count as busy). */
   readonly share: number;
 }
 
@@ -77,8 +77,11 @@ async function locate(frame: ProfileNode['callFrame']): Promise<string> {
   return `${shown}:${line}`;
 }
 
-/** The `top` functions by self time, merged by name and place. */
-export async function hotFunctions(profilePath: string, top = 10): Promise<{ totalMs: number; functions: HotFunction[] }> {
+/** The `top` functions by self time, merged by name and place; idle time left out (and reported as `idleMs`). */
+export async function hotFunctions(
+  profilePath: string,
+  top = 10,
+): Promise<{ totalMs: number; idleMs: number; functions: HotFunction[]; files: { file: string; selfMs: number; share: number }[] }> {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -95,12 +98,27 @@ export async function hotFunctions(profilePath: string, top = 10): Promise<{ tot
     if (m) m.us += us;
     else merged.set(key, { frame, us });
   }
-  const sorted = [...merged.values()].sort((a, b) => b.us - a.us).slice(0, top);
+  const idleUs = [...merged.values()].filter((m) => m.frame.functionName === '(idle)').reduce((n, m) => n + m.us, 0);
+  const busyUs = totalUs - idleUs;
+  const sorted = [...merged.values()]
+    .filter((m) => m.frame.functionName !== '(idle)')
+    .sort((a, b) => b.us - a.us)
+    .slice(0, top);
   const functions: HotFunction[] = [];
   for (const { frame, us } of sorted) {
-    functions.push({ name: frame.functionName || '(anonymous)', where: await locate(frame), selfMs: us / 1000, share: totalUs > 0 ? us / totalUs : 0 });
+    functions.push({ name: frame.functionName || '(anonymous)', where: await locate(frame), selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 });
   }
-  return { totalMs: totalUs / 1000, functions };
+  const byFile = new Map<string, number>();
+  for (const { frame, us } of merged.values()) {
+    if (frame.functionName === '(idle)') continue;
+    const file = frame.url ? (await locate(frame)).replace(/:\d+$/, '') : frame.functionName;
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+  }
+  const files = [...byFile.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([file, us]) => ({ file, selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
+  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, functions, files };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -109,7 +127,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error('usage: node --import tsx test/bench/engine-profile.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
-  const { totalMs, functions } = await hotFunctions(path, top ? Number(top) : 10);
-  console.log(`${(totalMs / 1000).toFixed(1)} s profiled`);
+  const { totalMs, idleMs, functions, files } = await hotFunctions(path, top ? Number(top) : 10);
+  console.log(`${(totalMs / 1000).toFixed(1)} s profiled, ${(idleMs / 1000).toFixed(1)} s of it idle; share of the busy time:`);
   for (const f of functions) console.log(`${f.selfMs.toFixed(0).padStart(7)} ms  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.name}  ${f.where}`);
+  console.log('by file:');
+  for (const f of files) console.log(`${f.selfMs.toFixed(0).padStart(7)} ms  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.file}`);
 }

@@ -520,7 +520,13 @@ export interface LoadCaseResult extends CaseBase {
   /** Instances the REST API still reported active at the end (created in a phase and never completed). */
   readonly activeAtEnd?: number;
   readonly errors?: { readonly creator: number; readonly completer: number; readonly samples: string[] };
-  readonly profile?: { readonly file: string; readonly totalMs: number; readonly top: HotFunction[] };
+  readonly profile?: {
+    readonly file: string;
+    readonly totalMs: number;
+    readonly idleMs: number;
+    readonly top: HotFunction[];
+    readonly files: { readonly file: string; readonly selfMs: number; readonly share: number }[];
+  };
 }
 
 export interface WaitingFigures {
@@ -671,10 +677,13 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
     }
     let profile: LoadCaseResult['profile'];
     if (profileDir) {
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      // One profile per thread (tsx's module hooks run on a thread of their own): the main thread's is the largest.
+      const file = readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort((x, y) => statSync(join(profileDir, y)).size - statSync(join(profileDir, x)).size)[0];
       if (file) {
-        const { totalMs, functions } = await hotFunctions(join(profileDir, file), 10);
-        profile = { file: join(profileDir, file), totalMs, top: functions };
+        const { totalMs, idleMs, functions, files } = await hotFunctions(join(profileDir, file), 15);
+        profile = { file: join(profileDir, file), totalMs, idleMs, top: functions, files };
       }
     }
     return {
@@ -1042,7 +1051,12 @@ export function printEngineTable(result: EngineBenchResult): void {
   for (const row of rows) console.log(line(row));
   for (const r of result.cases) {
     if (!('profile' in r) || !r.profile) continue;
-    console.log(`\nCPU profile of the engine during ${r.name} (${r.profile.file}, ${fmt(r.profile.totalMs / 1000, 1)} s): top self time`);
+    console.log(
+      `\nCPU profile of the engine during ${r.name} (${r.profile.file}): ${fmt(r.profile.totalMs / 1000, 1)} s, ${fmt(r.profile.idleMs / 1000, 1)} s of it idle; ` +
+        `top self time, share of the busy time`,
+    );
     for (const f of r.profile.top) console.log(`  ${fmt(f.selfMs).padStart(7)} ms ${fmt(f.share * 100, 1).padStart(5)}%  ${f.name}  ${f.where}`);
+    console.log('  by file:');
+    for (const f of r.profile.files) console.log(`  ${fmt(f.selfMs).padStart(7)} ms ${fmt(f.share * 100, 1).padStart(5)}%  ${f.file}`);
   }
 }
