@@ -30,11 +30,11 @@
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompleterReport, EngineClientSpec, FromEngineClient, ToEngineClient } from './engine-client.ts';
 import { hotFunctions, type HotFunction } from './engine-profile.ts';
-import { PAYLOAD_BYTES, ROOT, epochMs, procCpuMs, procRssMb, rawClient, sleep, summarize, unary, type LatencySummary, type RawClient } from './lib.ts';
+import { PAYLOAD_BYTES, ROOT, epochMs, hostCpu, procCpuMs, procRssMb, rawClient, sleep, summarize, unary, type LatencySummary, type RawClient } from './lib.ts';
 
 /* ---------- cases, knobs, goals ---------- */
 
@@ -504,7 +504,12 @@ export interface LoadCaseResult extends CaseBase {
     /** Share of one core the engine used. */
     readonly engineCores: number | undefined;
     readonly engineRssMb: number | undefined;
-    readonly completerCpuMsPerInstance: number;
+    readonly creatorCpuMsPerInstance: number | undefined;
+    readonly completerCpuMsPerInstance: number | undefined;
+    /** Share of all cores busy on the host during the window, and the part of it no process of this case used. */
+    readonly host: { readonly busy: number; readonly others: number } | undefined;
+    /** A guess at what limited the rate: the engine's core, the host's cores, fsync, or the clients/round trips. */
+    readonly boundBy: string;
     readonly leftAfterDrain: number;
   };
   readonly latency?: LatencySummary & { readonly rate: number; readonly seconds: number; readonly created: number };
@@ -618,6 +623,8 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
     const { completer } = work;
     const c0 = { instances: completer.instances, jobs: completer.jobs };
     const cpu0 = procCpuMs(engine.pid);
+    const clients0 = [procCpuMs(work.creator.child.pid!), procCpuMs(completer.child.pid!)];
+    const host0 = hostCpu();
     const io0 = procWriteBytes(engine.pid);
     const mark = completer.next('marked', 10_000);
     completer.send({ cmd: 'mark', sinceEpochMs: Number.POSITIVE_INFINITY });
@@ -628,11 +635,10 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
     const t1 = epochMs();
     const c1 = { instances: completer.instances, jobs: completer.jobs };
     const cpu1 = procCpuMs(engine.pid);
+    const clients1 = [procCpuMs(work.creator.child.pid!), procCpuMs(completer.child.pid!)];
+    const host1 = hostCpu();
     const io1 = procWriteBytes(engine.pid);
     const engineRssMb = procRssMb(engine.pid);
-    const completerReport = completer.next('report', 10_000);
-    completer.send({ cmd: 'report' });
-    const completerCpuMs = (await completerReport).cpuMs;
     const saturateErrors = await work.halt();
     const leftAfterDrain = await work.drain(DRAIN_MS);
     const windowS = (t1 - t0) / 1000;
@@ -641,6 +647,20 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
     const per = (x: number | undefined) => (x === undefined || instances === 0 ? undefined : x / instances);
     const engineMs = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
     const instancesPerSecond = instances / windowS;
+    const delta = (i: number) => (clients0[i] !== undefined && clients1[i] !== undefined ? clients1[i]! - clients0[i]! : undefined);
+    const creatorMs = delta(0);
+    const completerMs = delta(1);
+    let host: { busy: number; others: number } | undefined;
+    if (host0 && host1 && host1.total > host0.total) {
+      const busy = (host1.busy - host0.busy) / (host1.total - host0.total);
+      const ours = ((engineMs ?? 0) + (creatorMs ?? 0) + (completerMs ?? 0)) / (t1 - t0) / cpus().length;
+      host = { busy, others: Math.max(0, busy - ours) };
+    }
+    const engineCores = engineMs === undefined ? undefined : engineMs / (t1 - t0);
+    let boundBy = 'the clients or the round trips';
+    if (engineCores !== undefined && engineCores >= 0.85) boundBy = 'engine CPU (one core)';
+    else if (host && host.busy >= 0.9) boundBy = `host CPU (${fmt(host.others * 100)}% of it other processes)`;
+    else if (durable) boundBy = 'fsync';
 
     // 3. latency: a fixed rate, open loop
     const rate = RATE ?? Math.max(10, Math.round((instancesPerSecond * 0.5) / 10) * 10);
@@ -698,9 +718,12 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
         instancesPerSecond,
         jobsPerSecond: jobs / windowS,
         engineCpuMsPerInstance: per(engineMs),
-        engineCores: engineMs === undefined ? undefined : engineMs / (t1 - t0),
+        engineCores,
         engineRssMb,
-        completerCpuMsPerInstance: completerCpuMs / Math.max(1, instances),
+        creatorCpuMsPerInstance: per(creatorMs),
+        completerCpuMsPerInstance: per(completerMs),
+        host,
+        boundBy,
         leftAfterDrain,
       },
       latency: { ...summarize(report.latencies, Math.max(0, r.created - report.latencies.length)), rate, seconds: LATENCY_SECONDS, created: r.created },
@@ -990,7 +1013,14 @@ export function printEngineTable(result: EngineBenchResult): void {
         fmt(t.engineCpuMsPerInstance, 3),
         '',
         '',
-        `engine ${fmt((t.engineCores ?? Number.NaN) * 100)}% of a core, ${fmt(t.engineRssMb)} MB RSS`,
+        `engine ${fmt((t.engineCores ?? Number.NaN) * 100)}% of a core, ${fmt(t.engineRssMb)} MB RSS; clients ${fmt(t.creatorCpuMsPerInstance, 3)} + ${fmt(t.completerCpuMsPerInstance, 3)} ms/instance`,
+      ]);
+      rows.push([
+        '  bound by',
+        '',
+        '',
+        '',
+        `${t.boundBy}${t.host ? `; host ${fmt(t.host.busy * 100)}% busy, ${fmt(t.host.others * 100)}% by other processes` : ''}`,
       ]);
       rows.push([`  creation → completion p50 / p99 ms`, `${fmtLatency(l.p50)} / ${fmtLatency(l.p99)}`, '', '', `at ${fmt(l.rate)}/s for ${l.seconds} s${l.unhandled ? `, ${l.unhandled} not completed` : ''}`]);
       const d = r.durability;

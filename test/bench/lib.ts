@@ -178,3 +178,16 @@ export function procRssMb(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Busy and total jiffies of the whole host (all cores), from /proc/stat. */
+export function hostCpu(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (values[3] ?? 0) + (values[4] ?? 0);
+    const total = values.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}

@@ -56,6 +56,7 @@ import {
   PAYLOAD_BYTES,
   ROOT,
   epochMs,
+  hostCpu,
   instanceVariables,
   isPeer,
   PEERS,
@@ -393,21 +394,6 @@ class Creator {
     const missing = () => lanes.reduce((n, l) => n + Math.max(0, l.created - l.handled()), 0);
     while (missing() > 0 && performance.now() < until) await sleep(20);
     return missing();
-  }
-}
-
-/* ---------- host CPU ---------- */
-
-/** Busy and total jiffies of the whole host (all cores), from /proc/stat. */
-function hostCpu(): { busy: number; total: number } | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const values = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    const total = values.reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
-  } catch {
-    return undefined;
   }
 }
 
