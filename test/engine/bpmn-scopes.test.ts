@@ -506,3 +506,26 @@ describe('Multi-instance scopes', () => {
     assert.deepEqual(seen?.value.value, ['x', 'y']);
   });
 });
+
+describe('A loop with no wait state', () => {
+  engineTest('is stopped: the instance is banned with 13 instead of spinning, and the engine serves the rest', async (h) => {
+    await deploy(
+      h.zb,
+      bpmnXml(`spin-${h.id}`, [
+        startEvent(),
+        '<bpmn:exclusiveGateway id="g1" />',
+        '<bpmn:exclusiveGateway id="g2" default="back" />',
+        endEvent(),
+        ...chain('start', 'g1'),
+        flow('to2', 'g1', 'g2'),
+        flow('back', 'g2', 'g1'),
+        flow('out', 'g2', 'end', '=false'),
+      ]),
+    );
+    await rejectsWithCode(h.zb.createProcessInstance({ bpmnProcessId: `spin-${h.id}`, variables: {} }), 13, /too many follow-up commands/);
+    assert.equal(eventsOf(h.engine, 'ERROR', 'CREATED').length, 1);
+    await deploy(h.zb, bpmnXml(`ok-${h.id}`, [startEvent(), endEvent(), ...chain('start', 'end')]), 'ok.bpmn');
+    const pik = await start(h, `ok-${h.id}`);
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+  });
+});
