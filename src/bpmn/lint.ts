@@ -77,8 +77,9 @@ function linterFor(version: string) {
   let linter = linters.get(version);
   if (!linter) {
     const { Linter } = require('bpmnlint') as { Linter: new (options: unknown) => { lint(root: Moddle): Promise<Record<string, BpmnlintReport[]>> } };
-    const NodeResolver = require('bpmnlint/lib/resolver/node-resolver') as new () => unknown;
-    linter = new Linter({ config: { extends: `plugin:camunda-compat/camunda-cloud-${version.replace('.', '-')}` }, resolver: new NodeResolver() });
+    const NodeResolver = require('bpmnlint/lib/resolver/node-resolver') as new (options: { require: NodeJS.Require }) => unknown;
+    // Rules and plug-ins resolve from forager's own dependencies, whatever the working directory.
+    linter = new Linter({ config: { extends: `plugin:camunda-compat/camunda-cloud-${version.replace('.', '-')}` }, resolver: new NodeResolver({ require }) });
     linters.set(version, linter);
   }
   return linter;

@@ -193,7 +193,11 @@ function summarise(process: Moddle, file: string, problem: (el: Moddle, message:
 
 async function checkBpmn(file: string, xml: string, options: CheckOptions): Promise<ResourceReport> {
   const problems: Problem[] = [];
-  const add = (severity: Severity, message: string, el?: { id?: string; kind?: string; line?: number; rule?: string }) =>
+  const seen = new Set<string>();
+  const add = (severity: Severity, message: string, el?: { id?: string; kind?: string; line?: number; rule?: string }) => {
+    const key = `${severity}|${el?.id ?? ''}|${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     problems.push({
       severity,
       file,
@@ -203,21 +207,37 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
       ...(el?.line !== undefined ? { line: el.line } : el?.id ? { line: lineOfId(xml, el.id) } : {}),
       ...(el?.rule ? { rule: el.rule } : {}),
     });
+  };
 
   const { BpmnModdle } = await import('bpmn-moddle');
   const moddle = new BpmnModdle({ zeebe: zeebe() } as Record<string, unknown>);
   let definitions: Moddle;
   try {
     const parsed = await moddle.fromXML(xml, 'bpmn:Definitions');
+    const unknownIds = new Set<string>();
+    // moddle reports unresolved references before the elements it could not read: look at those first.
+    (parsed.warnings as { message: string }[]).sort((a, b) => Number(/^unresolved/.test(a.message)) - Number(/^unresolved/.test(b.message)));
     definitions = parsed.rootElement;
-    for (const warning of parsed.warnings as { message: string; element?: Moddle }[]) {
+    for (const warning of parsed.warnings as { message: string; element?: Moddle; property?: string; value?: unknown }[]) {
       const { line, text } = moddleMessage(warning.message);
+      const reference = /^unresolved reference <([^>]+)>/.exec(text)?.[1];
+      // A reference to an element already reported as unknown says nothing new.
+      if (reference !== undefined && unknownIds.has(reference)) continue;
+      if (reference !== undefined && warning.element?.id) {
+        const property = String(warning.property ?? 'a reference').replace(/^bpmn:/, '');
+        add('error', `its ${property} '${reference}' names no element`, { id: String(warning.element.id), kind: warning.element.$type });
+        continue;
+      }
       // An attribute moddle does not know is ignored by Zeebe too; an element it does not know is not.
       const severity: Severity = /^unknown attribute/.test(text) ? 'warning' : 'error';
       const duplicate = /duplicate ID <([^>]+)>/.exec(text)?.[1];
       const unknown = /^unparsable content <([^>\s]+)> detected: unknown type/.exec(text)?.[1];
       if (duplicate) add(severity, `the id '${duplicate}' is used more than once`, { id: duplicate, line });
-      else if (unknown) add(severity, `unknown element <${unknown}>: not part of BPMN 2.0 or Zeebe's extensions`, { id: idOfTagAt(xml, unknown, line), line });
+      else if (unknown) {
+        const id = idOfTagAt(xml, unknown, line);
+        if (id) unknownIds.add(id);
+        add(severity, `unknown element <${unknown}>: not part of BPMN 2.0 or Zeebe's extensions`, { id, line });
+      }
       else add(severity, text, { line });
     }
   } catch (error) {

@@ -64,7 +64,9 @@ describe('forager CLI against its engine', () => {
         forager(['start', 'hello', '--variables', '{"name":"key"}'], env),
       ]);
       assert.equal(awaited.code, 0, awaited.stderr);
-      const result = JSON.parse(awaited.stdout.trim()) as Record<string, unknown>;
+      const [instanceKey, resultLine] = awaited.stdout.trim().split('\n');
+      assert.match(instanceKey!, /^\d+$/);
+      const result = JSON.parse(resultLine!) as Record<string, unknown>;
       assert.deepEqual(result, { name: 'World', greeting: 'Hello, World' });
       assert.equal(created.code, 0, created.stderr);
       assert.match(created.stdout.trim(), /^\d+$/);
@@ -81,7 +83,7 @@ describe('forager CLI against its engine', () => {
       assert.equal(result.stdout, '');
     });
 
-    it('deploy with broken XML exits 2 with the broker details and deploys nothing', async () => {
+    it('deploy with broken XML exits 2 naming the file and line, and deploys nothing', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'forager-bpmn-'));
       try {
         const good = join(dir, 'atomic_check.bpmn');
@@ -90,13 +92,12 @@ describe('forager CLI against its engine', () => {
         await writeFile(broken, bpmn('broken_check').replace('</bpmn:process>', '</bpmn:proc>'));
         const result = await forager(['deploy', good, broken], env);
         assert.equal(result.code, 2, result.stderr);
-        assert.match(result.stderr, /INVALID_ARGUMENT/);
-        assert.match(result.stderr, /broken\.bpmn/);
+        assert.match(result.stderr, /broken\.bpmn:\d+: error: not well-formed XML/);
         assert.equal(result.stdout, '');
 
         // All or none: the valid file of the same deployment was not deployed either.
         const startGood = await forager(['start', 'atomic_check'], env);
-        assert.equal(startGood.code, 2, startGood.stderr);
+        assert.equal(startGood.code, 1, startGood.stderr);
         assert.match(startGood.stderr, /NOT_FOUND/);
       } finally {
         await rm(dir, { recursive: true, force: true });
