@@ -157,6 +157,25 @@ describe('zeebe-node 8.3 (ZBClient)', () => {
     assert.ok(instanceCompleted(engine, String(byVersion.processInstanceKey)));
   });
 
+  zeebeNodeTest('create instance with startInstructions: starts at the given element; an unknown element → 3 INVALID_ARGUMENT', async ({ engine, zbc, id }) => {
+    const pid = `zn-start-at-${id}`;
+    const xml = bpmnXml(pid, [
+      startEvent(),
+      serviceTask('first', `zn-first-${id}`),
+      serviceTask('second', `zn-second-${id}`),
+      endEvent(),
+      ...chain('start', 'first', 'second', 'end'),
+    ]);
+    await deploy(zbc, xml);
+    const created = await zbc.createProcessInstance({ bpmnProcessId: pid, variables: {}, startInstructions: [{ elementId: 'second' }] });
+    const job = await activateOne(zbc, `zn-second-${id}`);
+    assert.equal(String(job.processInstanceKey), String(created.processInstanceKey));
+    assert.ok(!eventsOf(engine, 'JOB', 'CREATED').some((r) => r.value.type === `zn-first-${id}`), 'the first task never ran');
+    await zbc.completeJob({ jobKey: job.key, variables: {} });
+    assert.ok(instanceCompleted(engine, String(created.processInstanceKey)));
+    await rejectsWithCode(zbc.createProcessInstance({ bpmnProcessId: pid, variables: {}, startInstructions: [{ elementId: 'nope' }] }), 3);
+  });
+
   zeebeNodeTest('create instance with result and fetchVariables: answers when the instance completes', async ({ engine, zbc, id }) => {
     const pid = `zn-result-${id}`;
     await deploy(zbc, oneTaskProcess(pid, `zn-work-${id}`));
