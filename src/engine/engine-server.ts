@@ -14,11 +14,12 @@ import { History, type HistoryOptions } from './history/history.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
 import { openDataDir, type DataDir, type Recovery, type StorageStats } from './log/data-dir.ts';
 import { StorageError } from './log/errors.ts';
-import { ProcessingEngine } from './processing/engine.ts';
+import { clockEffects, restoreClock } from './processing/clock.ts';
+import { ProcessingEngine, type BatchResult } from './processing/engine.ts';
 import { registerProcessors } from './processing/processors.ts';
 import { prepareResources } from './processing/resources.ts';
 import { checkIndexes, checkReplay } from './state/integrity.ts';
-import type { EngineRecord } from './state/records.ts';
+import type { Command, EngineRecord } from './state/records.ts';
 import { createClock, type Clock } from './time/clock.ts';
 import { DueDateScheduler } from './time/due-dates.ts';
 
@@ -69,8 +70,12 @@ export interface RunningEngine {
   port: number;
   /** `http://host:port` of the REST API (GET /v2/topology, PUT /v2/clock, POST /v2/clock/reset). */
   restAddress: string;
+  /** The engine clock; moving it directly (`clock.pin`) is not on the log, so a restart would not keep it. */
   clock: Clock;
-  /** Moves engine time forward and resolves once the work that fell due has been processed. */
+  /**
+   * Moves engine time forward and resolves once the work that fell due has been processed. It is a CLOCK PIN
+   * command on the log (as `PUT /v2/clock` is), so with a data directory a restart keeps the pinned time.
+   */
   advanceClock(ms: number): Promise<void>;
   /** The records processed so far (most recent 100 000), for assertions in tests. */
   records(): readonly EngineRecord[];
@@ -142,8 +147,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     throw new RangeError(`backpressure.maxInFlight must be a whole number of at least 0; got ${maxInFlight}`);
   }
   const clock = options.clock ?? createClock();
-  const { engine, log, dataDir, recovery } = openState(clock, options);
+  // The history is recovered with the state (a section of each snapshot, plus the records after it).
+  const history = new History(clock, options.history);
+  const { engine, log, dataDir, recovery } = openState(clock, options, history);
+  // A pinned clock is on the log (CLOCK PINNED): the recovered state pins it again, before anything runs.
+  if (recovery) restoreClock(clock, engine.state.clock);
+  history.prune();
   registerProcessors(engine);
+  engine.onCommit(clockEffects(clock));
   const scheduler = new DueDateScheduler(engine, clock);
   if (dataDir) engine.onCommit(() => dataDir.afterCommit());
   let boundPort = 0;
@@ -208,8 +219,6 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   const settle = async () => {
     for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
-  const history = new History(clock, options.history);
-  history.apply(log.records()); // what a data directory's recovery brought back, if anything
   engine.onCommit((records) => history.apply(records));
   const rest = createRestServer({
     clock,
@@ -220,6 +229,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     gateway,
     history,
     onCommit: (listener) => engine.onCommit(listener),
+    clockCommand: (command) => clockCommand(command),
   });
   if (verifier) requireBearerTokenOnRest(rest, verifier);
   const restPort = await new Promise<number>((resolve, reject) => {
@@ -238,6 +248,15 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   });
 
   let stopped: Promise<void> | undefined;
+  /**
+   * A CLOCK command (PIN / RESET) on the log, resolved once durable: through the gateway's admission while it
+   * runs (never refused by backpressure), directly while it is stopped (the clock stays reachable then).
+   */
+  const clockCommand = (command: Command): Promise<BatchResult> => {
+    if (server) return gateway.submit(command, false);
+    const result = engine.process(command);
+    return new Promise((resolve) => log.whenDurable(() => resolve(result)));
+  };
   // stopGateway, startGateway and stop run one after the other, never interleaved.
   let gatewayOps: Promise<unknown> = Promise.resolve();
   const serialized = <T>(op: () => Promise<T>): Promise<T> => {
@@ -265,7 +284,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     restAddress: `http://${host}:${restPort}`,
     clock,
     async advanceClock(ms: number) {
-      clock.advance(ms);
+      if (!(ms >= 0)) throw new RangeError(`cannot advance the clock by ${ms} ms`);
+      if (stopped) return clock.advance(ms);
+      // On the log (CLOCK PIN advanceBy), so that a restart keeps the pinned time.
+      const { rejection } = await clockCommand({ valueType: 'CLOCK', intent: 'PIN', value: { advanceBy: ms } });
+      if (rejection) throw new RangeError(rejection.reason);
       await settle();
     },
     records: () => log.records(),
@@ -319,7 +342,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
  * The processing engine on its log: in memory, or with a data directory, recovered from it (snapshot, then
  * the events after it; the key generator and the record positions continue where they were).
  */
-function openState(clock: Clock, options: EngineOptions): { engine: ProcessingEngine; log: RecordLog; dataDir?: DataDir; recovery?: Recovery } {
+function openState(
+  clock: Clock,
+  options: EngineOptions,
+  history: History,
+): { engine: ProcessingEngine; log: RecordLog; dataDir?: DataDir; recovery?: Recovery } {
   if (options.dataDir === undefined) {
     const log = createMemoryLog();
     return { engine: new ProcessingEngine(clock, log), log };
@@ -340,6 +367,7 @@ function openState(clock: Clock, options: EngineOptions): { engine: ProcessingEn
         ...(options.storage?.snapshotEvery !== undefined ? { snapshotEvery: options.storage.snapshotEvery } : {}),
         ...(options.storage?.segmentBytes !== undefined ? { segmentBytes: options.storage.segmentBytes } : {}),
         ...(options.onStorageFailure ? { onFailure: options.onStorageFailure } : {}),
+        sections: [history.snapshotSection()],
       },
       engine.state,
     );

@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { History } from '../history/history.ts';
-import type { EngineRecord } from '../state/records.ts';
+import type { BatchResult } from '../processing/engine.ts';
+import type { Command, EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Gateway } from './grpc-gateway.ts';
 import { createRestApi, type RestApi } from './rest/api.ts';
@@ -23,6 +24,11 @@ export interface RestOptions {
   gateway?: Gateway;
   history?: History;
   onCommit?: (listener: (records: EngineRecord[]) => void) => void;
+  /**
+   * Processes a CLOCK command (PIN / RESET) on the log and resolves once it is durable; without it, the clock
+   * object is moved directly (not on the log).
+   */
+  clockCommand?: (command: Command) => Promise<BatchResult>;
 }
 
 export function createRestServer(options: RestOptions): Server {
@@ -58,17 +64,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
     let timestamp: number;
     try {
       timestamp = pinTimestamp(await readJsonBody(req));
-      options.clock.pin(timestamp);
+      if (!options.clockCommand) options.clock.pin(timestamp);
     } catch (error) {
       const known = error instanceof RestProblem ? error : new RestProblem(400, 'INVALID_ARGUMENT', (error as Error).message);
       return sendProblem(res, path, known);
+    }
+    if (options.clockCommand) {
+      // On the log (CLOCK PIN), answered once durable; an instant before engine time is refused as before.
+      const { rejection } = await options.clockCommand({ valueType: 'CLOCK', intent: 'PIN', value: { time: timestamp } });
+      if (rejection) return sendProblem(res, path, new RestProblem(400, 'INVALID_ARGUMENT', rejection.reason));
     }
     await options.settle();
     res.writeHead(204).end();
     return;
   }
   if (req.method === 'POST' && path === '/v2/clock/reset') {
-    options.clock.reset();
+    if (options.clockCommand) await options.clockCommand({ valueType: 'CLOCK', intent: 'RESET', value: {} });
+    else options.clock.reset();
     await options.settle();
     res.writeHead(204).end();
     return;

@@ -14,11 +14,17 @@
  * Rows are kept in the REST API's shapes (keys as strings, dates as ISO 8601 strings), so a search is a
  * filter over rows.
  *
+ * With a data directory the history survives a restart: each snapshot carries a dump of its rows
+ * (`snapshotSection()`, a section beside the engine state, versioned by `HISTORY_DUMP_VERSION`), and a start
+ * loads that dump and projects the records replayed after the snapshot's position, each once; retention then
+ * applies on the recovered engine clock.
+ *
  * @example
  * const history = new History(clock, { retentionMs: 3_600_000, maxEndedInstances: 10_000 });
  * engine.onCommit((records) => history.apply(records));
  * history.processInstance(key)?.state; // 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
  */
+import type { SnapshotSection } from '../log/snapshot.ts';
 import type { EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
 
@@ -136,6 +142,26 @@ interface Owned {
   jobs: Set<string>;
 }
 
+/**
+ * The history as a snapshot holds it: the rows and what cannot be derived from them; the indexes (what each
+ * process instance owns, variable keys by scope and name, active incident counts) are rebuilt on load. Bump
+ * `HISTORY_DUMP_VERSION` when the meaning of a field changes; a dump of another version is not loaded.
+ */
+export interface HistoryDump {
+  definitions: Map<string, ProcessDefinitionRow>;
+  elementNames: Map<string, Map<string, string>>;
+  instances: Map<string, ProcessInstanceRow>;
+  elements: Map<string, ElementInstanceRow>;
+  flowScopes: Map<string, string | undefined>;
+  incidents: Map<string, IncidentRow>;
+  jobs: Map<string, JobRow>;
+  variables: Map<string, VariableRow>;
+  ended: Map<string, number>;
+}
+
+export const HISTORY_DUMP_VERSION = 1;
+const DUMP_TABLES = ['definitions', 'elementNames', 'instances', 'elements', 'flowScopes', 'incidents', 'jobs', 'variables', 'ended'] as const;
+
 export function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
@@ -177,17 +203,87 @@ export class History {
 
   /* ---------- projection ---------- */
 
-  /** Projects a committed batch. Only events are read; commands and rejections change nothing. */
+  /** Projects a committed batch, then applies retention. Only events are read; commands and rejections change nothing. */
   apply(records: readonly EngineRecord[]): void {
-    for (const record of records) {
-      if (record.recordType !== 'EVENT') continue;
-      try {
-        this.#applyEvent(record);
-      } catch {
-        // A record of a shape the history does not know must not break the batch's other rows.
-      }
-    }
+    for (const record of records) this.project(record);
     this.prune();
+  }
+
+  /**
+   * Projects one record without applying retention (a start replays the log with it before the clock is
+   * set from the recovered state; `prune()` follows). Each record must be projected once.
+   */
+  project(record: EngineRecord): void {
+    if (record.recordType !== 'EVENT') return;
+    try {
+      this.#applyEvent(record);
+    } catch {
+      // A record of a shape the history does not know must not break the batch's other rows.
+    }
+  }
+
+  /* ---------- snapshots ---------- */
+
+  /** The rows as they are now (the live Maps: encode them at once). */
+  dump(): HistoryDump {
+    return {
+      definitions: this.#definitions,
+      elementNames: this.#elementNames,
+      instances: this.#instances,
+      elements: this.#elements,
+      flowScopes: this.#flowScopes,
+      incidents: this.#incidents,
+      jobs: this.#jobs,
+      variables: this.#variables,
+      ended: this.#ended,
+    };
+  }
+
+  /**
+   * Replaces the rows with a dump's (a start from a snapshot) and rebuilds the indexes. Throws a TypeError
+   * naming the field when the dump is not one (the history is then left empty).
+   */
+  load(dump: unknown): void {
+    const d = dump as Partial<Record<(typeof DUMP_TABLES)[number], unknown>> | null;
+    for (const name of DUMP_TABLES) {
+      if (!(d?.[name] instanceof Map)) throw new TypeError(`the history dump has no table '${name}'`);
+    }
+    const valid = d as unknown as HistoryDump;
+    const fill = <V>(into: Map<string, V>, from: Map<string, V>) => {
+      into.clear();
+      for (const [k, v] of from) into.set(k, v);
+    };
+    for (const table of [this.#owned, this.#variableKeys, this.#activeIncidents]) table.clear();
+    fill(this.#definitions, valid.definitions);
+    fill(this.#elementNames, valid.elementNames);
+    fill(this.#instances, valid.instances);
+    fill(this.#elements, valid.elements);
+    fill(this.#flowScopes, valid.flowScopes);
+    fill(this.#incidents, valid.incidents);
+    fill(this.#jobs, valid.jobs);
+    fill(this.#variables, valid.variables);
+    fill(this.#ended, valid.ended);
+    for (const row of this.#elements.values()) this.#owner(row.processInstanceKey).elements.add(row.elementInstanceKey);
+    for (const row of this.#jobs.values()) this.#owner(row.processInstanceKey).jobs.add(row.jobKey);
+    for (const row of this.#variables.values()) {
+      this.#owner(row.processInstanceKey).variables.add(row.variableKey);
+      this.#variableKeys.set(`${row.scopeKey}\u0000${row.name}`, row.variableKey);
+    }
+    for (const row of this.#incidents.values()) {
+      this.#owner(row.processInstanceKey).incidents.add(row.incidentKey);
+      if (row.state === 'ACTIVE') this.#activeIncidents.set(row.processInstanceKey, (this.#activeIncidents.get(row.processInstanceKey) ?? 0) + 1);
+    }
+  }
+
+  /** The history as a section of the data directory's snapshots: dumped with each, loaded and replayed on start. */
+  snapshotSection(): SnapshotSection {
+    return {
+      name: 'history',
+      version: HISTORY_DUMP_VERSION,
+      dump: () => this.dump(),
+      load: (data) => this.load(data),
+      replay: (record) => this.project(record),
+    };
   }
 
   #applyEvent(r: EngineRecord): void {

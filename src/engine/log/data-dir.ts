@@ -7,7 +7,8 @@
  * runs, a snapshot is taken every `snapshotEvery` records (and on `close`); once it is on disk, older
  * snapshots (all but one) and the log segments below the older kept snapshot are deleted, so replay time and
  * disk use stay bounded. The older snapshot is kept, with the log after it, so that a damaged newest snapshot
- * costs a longer replay, not the data.
+ * costs a longer replay, not the data. Sections (read models outside the state, such as the REST history) are
+ * snapshotted with the state and recovered the same way: loaded from the snapshot, then fed the records after it.
  *
  * @example
  * const { dataDir, recovery } = openDataDir({ dir }, engine.state);
@@ -23,7 +24,17 @@ import type { EngineRecord } from '../state/records.ts';
 import { EngineState } from '../state/state.ts';
 import { StorageError } from './errors.ts';
 import { openFileLog, syncDirectory, type FileLog, type LogStats } from './file-log.ts';
-import { checkSnapshotFits, decodeSnapshot, encodeSnapshot, restoreSnapshot, SNAPSHOT_NAME, snapshotName, type Snapshot } from './snapshot.ts';
+import {
+  checkSnapshotFits,
+  decodeSnapshot,
+  encodeSnapshot,
+  restoreSections,
+  restoreSnapshot,
+  SNAPSHOT_NAME,
+  snapshotName,
+  type Snapshot,
+  type SnapshotSection,
+} from './snapshot.ts';
 
 export const DEFAULT_SNAPSHOT_EVERY = 100_000;
 
@@ -36,6 +47,8 @@ export interface DataDirOptions {
   segmentBytes?: number;
   /** Called once if writing the log fails (nothing is acknowledged from then on). */
   onFailure?(error: StorageError): void;
+  /** Read models kept beside the state in each snapshot, recovered with it (snapshot.ts). */
+  sections?: readonly SnapshotSection[];
 }
 
 /** What a start found and did. */
@@ -45,6 +58,11 @@ export interface Recovery {
   snapshotPosition: number;
   /** Why a newer snapshot was passed over (damaged, or of another engine version), when one was. */
   skippedSnapshot?: string;
+  /**
+   * Sections the snapshot loaded did not restore (no dump, another version), one line each: they hold only
+   * what the records replayed after the snapshot brought back.
+   */
+  skippedSections?: string[];
   /** Events applied after the snapshot, and all records read after it. */
   eventsReplayed: number;
   recordsRead: number;
@@ -175,7 +193,12 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
       // No usable snapshot, and the log was compacted: the state cannot be rebuilt.
       throw skipped ?? new StorageError('SNAPSHOT_CORRUPT', `the log in ${logDir} starts at position ${logStart}, but there is no snapshot to start from`, logDir);
     }
-    if (chosen) restoreSnapshot(state, chosen.snapshot, chosen.path);
+    const sections = options.sections ?? [];
+    let skippedSections: string[] = [];
+    if (chosen) {
+      restoreSnapshot(state, chosen.snapshot, chosen.path);
+      skippedSections = restoreSections(chosen.snapshot, sections);
+    }
     const afterPosition = chosen?.snapshot.position ?? 0;
     let eventsReplayed = 0;
     const { log, recovery } = openFileLog({
@@ -187,6 +210,7 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
           applyEvent(state, record);
           eventsReplayed++;
         }
+        for (const section of sections) section.replay(record);
       },
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
       ...(options.onFailure ? { onFailure: options.onFailure } : {}),
@@ -203,6 +227,7 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
     };
     if (chosen) result.snapshotFile = chosen.path;
     if (skipped) result.skippedSnapshot = skipped.message;
+    if (skippedSections.length > 0) result.skippedSections = skippedSections;
     if (recovery.cutFile) result.cutFile = recovery.cutFile;
     const kept = listSnapshots(snapshotDir).filter((s) => s.position <= afterPosition);
     const dataDir = new DataDir(options, state, log, held.path, snapshotDir, kept, chosen ? { position: afterPosition, bytes: chosen.bytes } : undefined);
@@ -216,6 +241,7 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
 export class DataDir {
   readonly log: FileLog;
   readonly #state: EngineState;
+  readonly #sections: readonly SnapshotSection[];
   readonly #snapshotEvery: number;
   readonly #lockPath: string;
   readonly #snapshotDir: string;
@@ -241,6 +267,7 @@ export class DataDir {
   ) {
     this.log = log;
     this.#state = state;
+    this.#sections = options.sections ?? [];
     this.#snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     if (!(Number.isInteger(this.#snapshotEvery) && this.#snapshotEvery >= 1)) {
       throw new RangeError(`snapshotEvery must be a whole number of at least 1; got ${options.snapshotEvery}`);
@@ -277,7 +304,7 @@ export class DataDir {
   async #snapshot(): Promise<void> {
     const position = this.log.appendedPosition;
     if (position === this.#lastSnapshotPosition) return;
-    const bytes = encodeSnapshot(this.#state, position);
+    const bytes = encodeSnapshot(this.#state, position, this.#sections);
     await this.log.flushed(); // a snapshot counts only once every record it reflects is on disk
     const path = join(this.#snapshotDir, snapshotName(position));
     const tmp = `${path}.tmp`;

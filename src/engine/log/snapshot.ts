@@ -10,19 +10,30 @@
  * SNAPSHOT_INCOMPATIBLE, and the engine replays the log instead where the log still reaches back far enough.
  * Bump `SNAPSHOT_FORMAT_VERSION` when the meaning of a table's entries changes without its name changing.
  *
+ * Beside the state, a snapshot carries sections: read models kept outside `EngineState` (the REST API's
+ * history) that must survive a restart too. Each `SnapshotSection` has a name and a version of its own and
+ * dumps itself as plain data; a start loads a section only from a dump of the same version (else the section
+ * starts empty and is named in `skippedSections`), then hands it every record replayed after the snapshot.
+ *
  * File `snapshot-<position, 20 digits>.snap`:
  *   "FORAGSNP" | u32 format version | u32 CRC-32 of the body | f64 body length | body (UTF-8 JSON with tags)
+ * Body: `{ position, lastKey, tables, sections: { <name>: { v: version, d: dump } } }` (format 2; format 1
+ * has no sections and is still read).
  *
  * @example
- * const bytes = encodeSnapshot(engine.state, log.appendedPosition);
+ * const bytes = encodeSnapshot(engine.state, log.appendedPosition, [history.snapshotSection()]);
  * const snapshot = decodeSnapshot(bytes, 'snapshot-…snap');
  * restoreSnapshot(new EngineState(), snapshot, 'snapshot-…snap');
+ * restoreSections(snapshot, [history.snapshotSection()]); // [] when every section was loaded
  */
+import type { EngineRecord } from '../state/records.ts';
 import type { EngineState } from '../state/state.ts';
 import { crc32, decodeValue, encodeValue, EncodeError } from './codec.ts';
 import { StorageError } from './errors.ts';
 
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
+/** Older formats this engine still reads: 1 (no sections). */
+const READABLE_VERSIONS = new Set([1, SNAPSHOT_FORMAT_VERSION]);
 const MAGIC = Buffer.from('FORAGSNP', 'latin1');
 const HEADER = 24;
 export const SNAPSHOT_NAME = /^snapshot-(\d{20})\.snap$/;
@@ -36,6 +47,30 @@ export interface Snapshot {
   position: number;
   lastKey: bigint;
   tables: TableDump;
+  /** Dumps of the sections, by name (absent in format 1). */
+  sections?: Record<string, SectionDump>;
+}
+
+interface SectionDump {
+  v: number;
+  d: unknown;
+}
+
+/**
+ * A part of the snapshot beside the state: a read model kept outside `EngineState`, rebuilt on start from its
+ * dump plus the records after the snapshot.
+ */
+export interface SnapshotSection {
+  /** Its name in the snapshot. */
+  readonly name: string;
+  /** The format of its dump; a dump of another version is not loaded. */
+  readonly version: number;
+  /** Its content now, as plain data (objects, arrays, Map, Set, bigint); encoded at once. */
+  dump(): unknown;
+  /** Takes the content of a dump (a start from a snapshot), before any record is replayed. */
+  load(data: unknown): void;
+  /** Each record on the log after the snapshot's position (or after 0, without a snapshot), in order, once. */
+  replay(record: EngineRecord): void;
 }
 
 /**
@@ -56,12 +91,14 @@ function dumpTables(owner: object): TableDump {
   return dump;
 }
 
-/** Serializes `state` as it is after the record at `position`. */
-export function encodeSnapshot(state: EngineState, position: number): Buffer {
+/** Serializes `state`, and the sections beside it, as they are after the record at `position`. */
+export function encodeSnapshot(state: EngineState, position: number, sections: readonly SnapshotSection[] = []): Buffer {
   const tables = dumpTables(state);
+  const dumps: Record<string, SectionDump> = {};
+  for (const section of sections) dumps[section.name] = { v: section.version, d: section.dump() };
   let text: string;
   try {
-    ({ text } = encodeValue({ position, lastKey: state.lastKey, tables }));
+    ({ text } = encodeValue({ position, lastKey: state.lastKey, tables, sections: dumps }));
   } catch (error) {
     if (error instanceof EncodeError) throw new Error(`cannot snapshot the engine state: ${error.message}`);
     throw error;
@@ -80,7 +117,7 @@ export function decodeSnapshot(bytes: Buffer, file: string): Snapshot {
   const corrupt = (what: string) => new StorageError('SNAPSHOT_CORRUPT', `snapshot ${file} is damaged: ${what}`, file);
   if (bytes.length < HEADER || !bytes.subarray(0, 8).equals(MAGIC)) throw corrupt('no forager snapshot header');
   const version = bytes.readUInt32LE(8);
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
+  if (!READABLE_VERSIONS.has(version)) {
     throw new StorageError(
       'SNAPSHOT_INCOMPATIBLE',
       `snapshot ${file} has format version ${version}, but this engine reads version ${SNAPSHOT_FORMAT_VERSION}`,
@@ -99,7 +136,31 @@ export function decodeSnapshot(bytes: Buffer, file: string): Snapshot {
   if (typeof parsed.position !== 'number' || typeof parsed.lastKey !== 'bigint' || typeof parsed.tables !== 'object') {
     throw corrupt('position, key generator or tables missing');
   }
+  if (parsed.sections !== undefined && (parsed.sections === null || typeof parsed.sections !== 'object')) throw corrupt('its sections are not an object');
   return parsed;
+}
+
+/**
+ * Loads each section from its dump in `snapshot` (or leaves it as it is: empty at a start). Returns why a
+ * section was not loaded (no dump of it, a dump of another version, or a dump it refused), one line each.
+ */
+export function restoreSections(snapshot: Snapshot, sections: readonly SnapshotSection[]): string[] {
+  const skipped: string[] = [];
+  for (const section of sections) {
+    const dump = snapshot.sections?.[section.name];
+    if (!dump || typeof dump !== 'object') {
+      skipped.push(`${section.name}: not in the snapshot`);
+    } else if (dump.v !== section.version) {
+      skipped.push(`${section.name}: version ${String(dump.v)} in the snapshot, this engine reads version ${section.version}`);
+    } else {
+      try {
+        section.load(dump.d);
+      } catch (error) {
+        skipped.push(`${section.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return skipped;
 }
 
 function kindOf(value: unknown): string {

@@ -13,6 +13,7 @@ import type { ProcessingContext, ProcessingEngine } from './engine.ts';
 import { registerJobProcessors } from './jobs.ts';
 import { registerModificationProcessor } from './modification.ts';
 import { registerResourceProcessors } from './deployment.ts';
+import { registerClockProcessors } from './clock.ts';
 
 export const TENANT = '<default>';
 
@@ -24,6 +25,7 @@ export function registerProcessors(engine: ProcessingEngine): void {
 
   registerResourceProcessors(engine); // deployments, decision evaluation, resource deletion: deployment.ts
   registerModificationProcessor(engine); // ModifyProcessInstance: modification.ts
+  registerClockProcessors(engine); // CLOCK PIN / RESET: clock.ts
 
   engine.register('PROCESS_INSTANCE_CREATION', 'CREATE', (command, ctx) => {
     const v = command.value as {

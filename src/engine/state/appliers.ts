@@ -446,6 +446,18 @@ const errorAppliers: Record<string, Applier> = {
   },
 };
 Object.assign(appliers, errorAppliers);
+
+const clockAppliers: Record<string, Applier> = {
+  'CLOCK:PINNED': (state, _key, v: { time: number }) => {
+    state.clock.pinnedAt = v.time;
+    state.clock.resetAt = undefined;
+  },
+  'CLOCK:RESETTED': (state, _key, v: { time: number }) => {
+    state.clock.pinnedAt = undefined;
+    state.clock.resetAt = v.time;
+  },
+};
+Object.assign(appliers, clockAppliers);
 Object.assign(appliers, resourceAppliers);
 
 /** Events that change no state (they document what happened). */

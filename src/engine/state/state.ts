@@ -185,6 +185,12 @@ export class EngineState {
   /** Process instances whose processing failed unexpectedly: their commands are refused from then on. */
   readonly bannedInstances = new Set<string>();
 
+  /**
+   * The engine clock as the log left it (CLOCK PINNED / RESETTED): pinned at `pinnedAt`, or on wall time never
+   * earlier than `resetAt`. A restart sets the clock from it.
+   */
+  readonly clock: { pinnedAt: number | undefined; resetAt: number | undefined } = { pinnedAt: undefined, resetAt: undefined };
+
   /** Counters for monitoring and tests. */
   readonly counters = { processInstancesCompleted: 0, jobsCompleted: 0 };
 

@@ -21,6 +21,14 @@ export interface Clock {
   advance(ms: number): void;
   /** Goes back to wall time (never earlier than the current engine time). */
   reset(): void;
+  /**
+   * Sets engine time as the log has it (a committed CLOCK PINNED event, or the clock a restart recovered):
+   * `pinnedAt` pins it there; undefined runs it on wall time, but never earlier than `notBefore`. Unlike
+   * `pin`, an instant before the current engine time is accepted: the log's time wins, because no record
+   * carries a later one (a real clock moved on while the PIN command was processed; after a restart, wall
+   * time moved on while the engine was down). Due work fires as with `pin`.
+   */
+  restore(pinnedAt: number | undefined, notBefore?: number): void;
   /** True while time is pinned. */
   readonly pinned: boolean;
   /** Runs `fn` once engine time reaches `at`. */
@@ -85,6 +93,19 @@ class EngineClock implements Clock {
     const current = this.now();
     this.#pinnedAt = undefined;
     this.#offset = Math.max(0, current - Date.now());
+    this.#rearm();
+    this.#fireDue();
+  }
+
+  restore(pinnedAt: number | undefined, notBefore = 0): void {
+    if (pinnedAt !== undefined) {
+      if (!Number.isFinite(pinnedAt)) throw new RangeError(`cannot pin the clock at ${pinnedAt}`);
+      this.#pinnedAt = pinnedAt;
+    } else {
+      const floor = Math.max(this.now(), notBefore);
+      this.#pinnedAt = undefined;
+      this.#offset = Math.max(0, floor - Date.now());
+    }
     this.#rearm();
     this.#fireDue();
   }
