@@ -1,0 +1,257 @@
+/**
+ * The engine clock as commands on the log (CLOCK PIN → PINNED, RESET → RESETTED), as newer Zeebe has it:
+ * - `PUT /v2/clock` and `POST /v2/clock/reset` write commands and events; an instant before engine time is
+ *   refused as before (400 INVALID_ARGUMENT); `engine.advanceClock(ms)` is a PIN too;
+ * - with a data directory, stop/start keeps the pinned time (also one that wall time has passed meanwhile), and
+ *   timers due by then fire after the restart, in due-date order, only once the clock is moved on;
+ * - a reset after a pin into the future stays monotonic across a restart;
+ * - `kill -9` of the standalone engine after a pin: the restarted engine is still pinned at that instant.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Camunda8 } from '@camunda8/sdk';
+import { startEngine } from '../../src/testing/index.ts';
+import { bpmnXml, chain, endEvent, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
+import { activate, deploy, eventsOf, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
+
+const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const MAIN = join(ROOT, 'src/engine/main.ts');
+const DAY = 86_400_000;
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forager-clock-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function open(t: TestContext, options: Parameters<typeof startEngine>[0] = {}): Promise<{ engine: Engine; zb: ZeebeClient; close(): Promise<void> }> {
+  const engine = await startEngine(options);
+  const zb = new Camunda8(sdkConfig(engine.address)).getZeebeGrpcApiClient();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await zb.close(2000).catch(() => undefined);
+    await engine.stop();
+  };
+  t.after(close);
+  await zb.topology();
+  return { engine, zb, close };
+}
+
+async function rest(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const res = await fetch(`${base}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+const pin = (base: string, timestamp: number) => rest(base, 'PUT', '/v2/clock', { timestamp });
+
+function clockRecords(engine: Engine) {
+  return engine
+    .records()
+    .filter((r) => r.valueType === 'CLOCK')
+    .map((r) => [r.recordType, r.intent, r.value.time ?? r.value.advanceBy ?? null]);
+}
+
+/** A process that waits `duration` on a timer, then has a job of `type`. */
+function timerProcess(processId: string, duration: string, type: string): string {
+  return bpmnXml(processId, [startEvent(), timerCatchEvent('wait', duration), serviceTask('after', type), endEvent(), ...chain('start', 'wait', 'after', 'end')]);
+}
+
+describe('engine clock on the log', () => {
+  it('PUT /v2/clock, advanceClock and POST /v2/clock/reset are CLOCK commands and events; an earlier instant is refused', { timeout: 20_000 }, async (t) => {
+    const { engine } = await open(t);
+    const base = engine.restAddress;
+    const T = Date.now() + DAY;
+    assert.equal((await pin(base, T)).status, 204);
+    assert.equal(engine.clock.pinned, true);
+    assert.equal(engine.clock.now(), T);
+
+    const back = await pin(base, T - 1);
+    assert.equal(back.status, 400);
+    assert.equal(back.json.title, 'INVALID_ARGUMENT');
+    assert.equal(back.json.detail, `cannot move the clock back from ${T} to ${T - 1}`);
+    assert.equal(engine.clock.now(), T, 'a refused pin leaves the clock');
+
+    await engine.advanceClock(5_000);
+    assert.equal(engine.clock.now(), T + 5_000);
+    await assert.rejects(engine.advanceClock(-1), /cannot advance the clock by -1 ms/);
+
+    assert.equal((await rest(base, 'POST', '/v2/clock/reset')).status, 204);
+    assert.equal(engine.clock.pinned, false);
+    assert.ok(engine.clock.now() >= T + 5_000, 'a reset after a pin into the future never goes back');
+
+    assert.deepEqual(clockRecords(engine), [
+      ['COMMAND', 'PIN', T],
+      ['EVENT', 'PINNED', T],
+      ['COMMAND', 'PIN', T - 1],
+      ['COMMAND_REJECTION', 'PIN', T - 1],
+      ['COMMAND', 'PIN', 5_000],
+      ['EVENT', 'PINNED', T + 5_000],
+      ['COMMAND', 'RESET', null],
+      ['EVENT', 'RESETTED', T + 5_000],
+    ]);
+    assert.deepEqual(engine.checkIntegrity(), []);
+  });
+
+  it('a restart on the data directory keeps the pinned time; timers due by then fire in due-date order once the clock moves', { timeout: 40_000 }, async (t) => {
+    const dir = tempDir();
+    const id = Math.random().toString(36).slice(2, 8);
+    const first = await open(t, { dataDir: dir });
+    const T = Date.now() + DAY;
+    assert.equal((await pin(first.engine.restAddress, T)).status, 204);
+    await deploy(first.zb, timerProcess(`late-${id}`, 'PT10M', `late-${id}`), 'late.bpmn');
+    await deploy(first.zb, timerProcess(`early-${id}`, 'PT5M', `early-${id}`), 'early.bpmn');
+    // Created in the opposite order of their due dates.
+    const late = (await first.zb.createProcessInstance({ bpmnProcessId: `late-${id}`, variables: {} })).processInstanceKey;
+    const early = (await first.zb.createProcessInstance({ bpmnProcessId: `early-${id}`, variables: {} })).processInstanceKey;
+    await first.engine.advanceClock(60_000);
+    assert.equal(eventsOf(first.engine, 'TIMER', 'TRIGGERED').length, 0);
+    await first.close();
+
+    const second = await open(t, { dataDir: dir });
+    assert.equal(second.engine.clock.pinned, true, 'still pinned after the restart');
+    assert.equal(second.engine.clock.now(), T + 60_000, 'at the instant pinned before the stop');
+    assert.ok(second.engine.recovery?.snapshotFile, 'recovered from the stop snapshot (state.clock is in it)');
+    assert.equal((await activate(second.zb, `early-${id}`)).length, 0, 'nothing fell due yet');
+    assert.equal(eventsOf(second.engine, 'TIMER', 'TRIGGERED').length, 0);
+
+    await second.engine.advanceClock(30 * 60_000);
+    const fired = eventsOf(second.engine, 'TIMER', 'TRIGGERED').map((r) => r.value.processInstanceKey);
+    assert.deepEqual(fired, [early, late], 'the 5-minute timer fires before the 10-minute one');
+    assert.equal((await activate(second.zb, `early-${id}`)).length, 1);
+    assert.equal((await activate(second.zb, `late-${id}`)).length, 1);
+    assert.deepEqual(second.engine.checkIntegrity(), []);
+  });
+
+  it('advanceClock alone pins on the log: a restart comes back at that instant even after wall time passed it', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir();
+    const first = await open(t, { dataDir: dir });
+    await first.engine.advanceClock(0);
+    const pinnedAt = first.engine.clock.now();
+    assert.equal(first.engine.clock.pinned, true);
+    await first.close();
+
+    const second = await open(t, { dataDir: dir });
+    assert.ok(Date.now() > pinnedAt, 'wall time has moved on');
+    assert.equal(second.engine.clock.now(), pinnedAt);
+    assert.equal(second.engine.clock.pinned, true);
+    // And time goes on from there only when asked.
+    await second.engine.advanceClock(1_000);
+    assert.equal(second.engine.clock.now(), pinnedAt + 1_000);
+    await second.close();
+
+    // The advance made after the restart is on the log too.
+    const third = await open(t, { dataDir: dir });
+    assert.equal(third.engine.clock.now(), pinnedAt + 1_000);
+    assert.deepEqual(third.engine.checkIntegrity(), []);
+  });
+
+  it('a reset after a pin into the future stays monotonic across a restart', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir();
+    const first = await open(t, { dataDir: dir });
+    const T = Date.now() + DAY;
+    assert.equal((await pin(first.engine.restAddress, T)).status, 204);
+    assert.equal((await rest(first.engine.restAddress, 'POST', '/v2/clock/reset')).status, 204);
+    await first.close();
+    const second = await open(t, { dataDir: dir });
+    assert.equal(second.engine.clock.pinned, false);
+    assert.ok(second.engine.clock.now() >= T, `engine time ${second.engine.clock.now()} is not before ${T}`);
+  });
+
+  it('the clock stays reachable over REST while the gRPC gateway is stopped, still on the log', { timeout: 20_000 }, async (t) => {
+    const dir = tempDir();
+    const first = await open(t, { dataDir: dir });
+    await first.engine.stopGateway();
+    const T = Date.now() + DAY;
+    assert.equal((await pin(first.engine.restAddress, T)).status, 204);
+    await first.engine.advanceClock(1_000);
+    assert.equal(first.engine.clock.now(), T + 1_000);
+    await first.engine.startGateway();
+    await first.close();
+    const second = await open(t, { dataDir: dir });
+    assert.equal(second.engine.clock.now(), T + 1_000);
+  });
+});
+
+/* ---------- kill -9 of the standalone engine ---------- */
+
+interface Child {
+  process: ChildProcess;
+  address: string;
+  restAddress: string;
+  output(): string;
+}
+
+async function spawnEngine(t: TestContext, dir: string): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir, '--port', '0', '--rest-port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const m = /forager engine listening on (\S+) \(REST (http:\/\/\S+?),/.exec(output);
+      if (m) resolve(m);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the engine exited (${code}) before it was ready:\n${output}`)));
+  });
+  return { process: child, address: ready[1]!, restAddress: ready[2]!, output: () => output };
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+describe('engine clock on the log: kill -9', () => {
+  it('after a pin and kill -9 the standalone engine comes back pinned at that instant, with its timer still waiting', { timeout: 60_000 }, async (t) => {
+    const dir = tempDir();
+    const first = await spawnEngine(t, dir);
+    const raw = new RawGateway(first.address);
+    const T = Date.now() + DAY;
+    assert.equal((await pin(first.restAddress, T)).status, 204);
+    await raw.unary('DeployResource', { resources: [{ name: 'timer.bpmn', content: Buffer.from(timerProcess('killed-timer', 'PT1H', 'after-kill')) }] });
+    await raw.unary('CreateProcessInstance', { bpmnProcessId: 'killed-timer', version: -1 });
+    raw.close();
+    first.process.kill('SIGKILL');
+    assert.equal((await exited(first.process)).signal, 'SIGKILL');
+
+    const second = await spawnEngine(t, dir);
+    assert.match(second.output(), /forager engine recovered .* events replayed/);
+    const raw2 = new RawGateway(second.address);
+    t.after(() => raw2.close());
+    // The refusal names the engine's time: still T (wall time is a day earlier).
+    const back = await pin(second.restAddress, T - 1);
+    assert.equal(back.status, 400);
+    assert.equal(back.json.detail, `cannot move the clock back from ${T} to ${T - 1}`);
+    const activateAll = async () =>
+      (await raw2.collect('ActivateJobs', { type: 'after-kill', worker: 'w', timeout: 60_000, maxJobsToActivate: 10, requestTimeout: -1 })).flatMap(
+        (b: Message) => b.jobs as Message[],
+      );
+    assert.equal((await activateAll()).length, 0, 'the timer (T + 1 h) is not due');
+    assert.equal((await pin(second.restAddress, T + 3_600_000 + 1)).status, 204);
+    assert.equal((await activateAll()).length, 1, 'pinned past its due date, the timer fired');
+    raw2.close();
+    second.process.kill('SIGTERM');
+    assert.deepEqual(await exited(second.process), { code: 0, signal: null });
+  });
+});
