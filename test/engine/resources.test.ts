@@ -63,7 +63,7 @@ async function deployAll(zb: ZeebeClient, processId: string, options: { dmn?: Bu
     { name: 'dish.dmn', decision: options.dmn ?? (await read('dish.dmn')) },
     { name: 'order.bpmn', process: Buffer.from(oneTaskProcess(processId, options.jobType ?? `work-${processId}`)) },
   ]);
-  return response.deployments as Entry[];
+  return response.deployments as unknown as Entry[];
 }
 
 describe('DeployResource with decisions and forms', () => {
@@ -119,7 +119,7 @@ describe('DeployResource with decisions and forms', () => {
   engineTest('a DMN alone: v1, the same bytes keep v1, changed bytes make v2, v1 bytes again make v3', async ({ zb }) => {
     const v1 = (await read('dish.dmn')).toString('utf8');
     const v2 = v1.replace('"Spareribs"', '"Chili"');
-    const deploy = async (xml: string) => (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as Entry[];
+    const deploy = async (xml: string) => (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as unknown as Entry[];
     const a = await deploy(v1);
     const b = await deploy(v1);
     const c = await deploy(v2);
@@ -204,8 +204,8 @@ describe('DeleteResource', () => {
 
   engineTest('deleting a DRG deletes its decisions; the previous version is evaluated again', async ({ zb, engine }) => {
     const xml = (await read('dish.dmn')).toString('utf8');
-    const v1 = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as Entry[];
-    const v2 = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml.replace('"Roastbeef"', '"Goulash"')) })).deployments as Entry[];
+    const v1 = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as unknown as Entry[];
+    const v2 = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml.replace('"Roastbeef"', '"Goulash"')) })).deployments as unknown as Entry[];
     const variables = { month: 1, guestCount: 2 };
     assert.equal(JSON.parse((await zb.evaluateDecision({ decisionId: 'dish', variables })).decisionOutput), 'Goulash');
     await zb.deleteResource({ resourceKey: String(entry<DrgMeta>(v2, 'decisionRequirements').decisionRequirementsKey) });
@@ -220,14 +220,14 @@ describe('DeleteResource', () => {
     );
     await zb.deleteResource({ resourceKey: String(entry<DrgMeta>(v1, 'decisionRequirements').decisionRequirementsKey) });
     await rejectsWithCode(zb.evaluateDecision({ decisionId: 'season', variables }), 5);
-    const again = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as Entry[];
+    const again = (await zb.deployResource({ name: 'dish.dmn', decision: Buffer.from(xml) })).deployments as unknown as Entry[];
     assert.equal(entry<DrgMeta>(again, 'decisionRequirements').version, 3, 'versions are never reused');
   });
 
   engineTest('deleting a form: its previous version is the latest again', async ({ zb }) => {
     const v1bytes = await read('dish.form');
     const v2bytes = Buffer.from(v1bytes.toString('utf8').replace('"Guests"', '"Number of guests"'));
-    const deployForm = async (form: Buffer) => entry<FormMeta>((await zb.deployResource({ name: 'dish.form', form })).deployments as Entry[], 'form');
+    const deployForm = async (form: Buffer) => entry<FormMeta>((await zb.deployResource({ name: 'dish.form', form })).deployments as unknown as Entry[], 'form');
     const v1 = await deployForm(v1bytes);
     const v2 = await deployForm(v2bytes);
     assert.deepEqual([v1.version, v2.version], [1, 2]);
