@@ -25,10 +25,11 @@
  * above; BENCH_CASES='engine-*' runs them alone; their knobs are BENCH_ENGINE_*, listed in engine.ts):
  *   engine-one-task           one-task instances in memory, creator and completer in processes of their own:
  *                             completed instances/s, engine CPU ms/instance, creation → completion p50/p99
- *   engine-one-task-durable   the same on a data directory (--data-dir): also fsyncs/s and bytes written/instance
+ *   engine-one-task-durable   the same on a data directory (--data-dir): also fsyncs/s, commands per fsync and log
+ *                             bytes/instance (the log's counters, SIGUSR2)
  *   engine-ten-task           ten service tasks in a row, in memory: instances/s and jobs/s
  *   engine-waiting            BENCH_ENGINE_WAITING instances on a PT1H timer and as many on a message:
- *                             engine heap (after GC) and RSS per waiting instance
+ *                             engine heap (after GC) per waiting instance, live and after a restart from a snapshot
  *   engine-replay             a log of BENCH_ENGINE_REPLAY_RECORDS+ records, kill -9, start again: records
  *                             replayed per second of start-up; and the start-up from a snapshot
  * A pattern ending in '*' selects every case that begins with it.
