@@ -9,6 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GATEWAY_VERSION, Gateway, loadGatewayService } from './gateway/grpc-gateway.ts';
 import { createTokenVerifier, requireBearerToken, requireBearerTokenOnRest, type AuthOptions } from './gateway/auth.ts';
+import { noteUnknownFields, rejectUnknownFields } from './gateway/unknown-fields.ts';
 import { createRestServer } from './gateway/rest-gateway.ts';
 import { History, type HistoryOptions } from './history/history.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
@@ -167,9 +168,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     ...(dataDir ? { whenDurable: (fn: () => void) => log.whenDurable(fn) } : {}),
   });
-  const service = loadGatewayService();
+  const service = noteUnknownFields(loadGatewayService());
   const verifier = options.auth ? createTokenVerifier(options.auth) : undefined;
-  const handlers = verifier ? requireBearerToken(service, gateway.handlers(), verifier) : gateway.handlers();
+  const guarded = rejectUnknownFields(service, gateway.handlers());
+  const handlers = verifier ? requireBearerToken(service, guarded, verifier) : guarded;
 
   /** A new gRPC server on `port` (0: a free one); the handlers, and so the engine, are the same each time. */
   const listen = async (port: number): Promise<{ server: grpc.Server; port: number }> => {
