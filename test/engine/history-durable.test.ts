@@ -18,7 +18,10 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Camunda8 } from '@camunda8/sdk';
 import { encodeValue } from '../../src/engine/log/codec.ts';
-import { decodeSnapshot } from '../../src/engine/log/snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, restoreSections, type SnapshotSection } from '../../src/engine/log/snapshot.ts';
+import { History } from '../../src/engine/history/history.ts';
+import { EngineState } from '../../src/engine/state/state.ts';
+import { createClock } from '../../src/engine/time/clock.ts';
 import { startEngine } from '../../src/testing/index.ts';
 import { emptyProcess, oneTaskProcess } from '../helpers/bpmn.ts';
 import { activateOne, deploy, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
@@ -214,17 +217,59 @@ describe('history with a data directory', () => {
     const file = join(snapDir, readdirSync(snapDir).sort().at(-1)!);
     const bytes = statSync(file).size;
     const snapshot = decodeSnapshot(readFileSync(file), file);
-    const section = snapshot.sections?.history;
+    const section = snapshot.sections.get('history');
     assert.ok(section, 'the snapshot carries the history section');
-    const historyBytes = Buffer.byteLength(encodeValue(section.d).text);
+    const historyBytes = Buffer.byteLength(section.text);
     const stateBytes = Buffer.byteLength(encodeValue(snapshot.tables).text);
-    const dump = section.d as Record<string, Map<string, unknown>>;
-    assert.equal(dump.instances!.size, N);
-    assert.equal(dump.ended!.size, N);
+    const dump = JSON.parse(section.text) as Record<string, { r: unknown[] } & unknown[]>;
+    assert.equal(dump.instances!.r.length, N);
+    assert.equal(dump.ended!.length, N);
     t.diagnostic(
       `${N} ended one-task instances: snapshot ${bytes} bytes, of which history ${historyBytes} bytes (${Math.round(historyBytes / N)} bytes per ended instance: ` +
-        `${dump.elements!.size} element instances, ${dump.jobs!.size} jobs, ${dump.variables!.size} variables) and state ${stateBytes} bytes`,
+        `${dump.elements!.r.length} element instances, ${dump.jobs!.r.length} jobs, ${dump.variables!.r.length} variables) and state ${stateBytes} bytes`,
     );
+  });
+});
+
+describe('snapshot sections', () => {
+  it('a section is written after the state, checked by the CRC, loaded only at its own version, and a bad dump is skipped', () => {
+    const clock = createClock();
+    const history = new History(clock);
+    const record = (position: number, intent: string, key: string, value: Record<string, unknown>) =>
+      ({ position, recordType: 'EVENT', valueType: 'PROCESS_INSTANCE', intent, key, timestamp: clock.now(), value }) as const;
+    const pi = { elementId: 'p', bpmnElementType: 'PROCESS', processInstanceKey: '7', processDefinitionKey: '5', bpmnProcessId: 'p', version: 1 };
+    history.apply([record(1, 'ELEMENT_ACTIVATING', '7', pi), record(2, 'ELEMENT_COMPLETED', '7', pi)]);
+    const other = (version: number, seen: string[]): SnapshotSection => ({
+      name: 'other',
+      version,
+      dump: () => 'ünïcode text',
+      load: (text) => void seen.push(text),
+      replay: () => undefined,
+    });
+    const bytes = encodeSnapshot(new EngineState(), 2, [history.snapshotSection(), other(2, [])]);
+    const snapshot = decodeSnapshot(bytes, 'x.snap');
+    assert.deepEqual([...snapshot.sections.keys()], ['history', 'other']);
+
+    const loaded = new History(clock);
+    const seen: string[] = [];
+    assert.deepEqual(restoreSections(snapshot, [loaded.snapshotSection(), other(2, seen)]), []);
+    assert.deepEqual(seen, ['ünïcode text']);
+    assert.equal(loaded.processInstance('7')?.state, 'COMPLETED');
+    assert.deepEqual(loaded.sizes(), history.sizes());
+
+    assert.deepEqual(restoreSections(snapshot, [other(3, [])]), ['other: version 2 in the snapshot, this engine reads version 3']);
+    const missing = { ...other(1, []), name: 'missing' };
+    assert.deepEqual(restoreSections(snapshot, [missing]), ['missing: not in the snapshot']);
+    const garbage = decodeSnapshot(encodeSnapshot(new EngineState(), 2, [{ ...history.snapshotSection(), dump: () => '{"instances":1}' }]), 'y.snap');
+    const refused = new History(clock);
+    const [skipped] = restoreSections(garbage, [refused.snapshotSection()]);
+    assert.match(skipped ?? '', /^history: the history dump cannot be read/);
+    assert.equal(refused.sizes().processInstances, 0);
+
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length - 3]! ^= 0x20; // inside the last section
+    assert.throws(() => decodeSnapshot(damaged, 'z.snap'), { code: 'SNAPSHOT_CORRUPT', message: /checksum does not match/ });
+    clock.dispose();
   });
 });
 

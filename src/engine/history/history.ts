@@ -143,24 +143,67 @@ interface Owned {
 }
 
 /**
- * The history as a snapshot holds it: the rows and what cannot be derived from them; the indexes (what each
- * process instance owns, variable keys by scope and name, active incident counts) are rebuilt on load. Bump
- * `HISTORY_DUMP_VERSION` when the meaning of a field changes; a dump of another version is not loaded.
+ * The history as a snapshot holds it: JSON text (encoded natively, no tags), rows column-wise, so that field
+ * names are written once per table and a column holding one value in every row (the tenant, say) once too:
+ * `{ definitions, instances, elements, incidents, jobs, variables: { f: [field…], c: {field: value}, r: [[value…]…] },
+ * elementNames: [[definitionKey, [[elementId, name]…]]…], flowScopes: [[key, scope | null]…], ended: [[key, endMs]…] }`.
+ * An optional field a row lacks is written null. The indexes (what each process instance owns, variable keys by
+ * scope and name, active incident counts) are rebuilt on load. Bump `HISTORY_DUMP_VERSION` when this changes.
  */
-export interface HistoryDump {
-  definitions: Map<string, ProcessDefinitionRow>;
-  elementNames: Map<string, Map<string, string>>;
-  instances: Map<string, ProcessInstanceRow>;
-  elements: Map<string, ElementInstanceRow>;
-  flowScopes: Map<string, string | undefined>;
-  incidents: Map<string, IncidentRow>;
-  jobs: Map<string, JobRow>;
-  variables: Map<string, VariableRow>;
-  ended: Map<string, number>;
+export const HISTORY_DUMP_VERSION = 1;
+
+interface RowsDump {
+  /** Field names of the columns in `r`. */
+  f: string[];
+  /** Fields with the same value in every row. */
+  c: Record<string, unknown>;
+  r: unknown[][];
 }
 
-export const HISTORY_DUMP_VERSION = 1;
-const DUMP_TABLES = ['definitions', 'elementNames', 'instances', 'elements', 'flowScopes', 'incidents', 'jobs', 'variables', 'ended'] as const;
+/** Fields rows may lack (never null when present): a null in the dump means absent. */
+const OPTIONAL_FIELDS = new Set(['name', 'endDate', 'parentProcessInstanceKey', 'parentElementInstanceKey', 'incidentKey', 'jobKey', 'endTime']);
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function');
+}
+
+function dumpRows(rows: Iterable<object>): RowsDump {
+  const list = [...rows] as Record<string, unknown>[];
+  const fields: string[] = [];
+  const seen = new Set<string>();
+  for (const row of list) {
+    for (const field of Object.keys(row)) {
+      if (!seen.has(field)) {
+        seen.add(field);
+        fields.push(field);
+      }
+    }
+  }
+  const constant: Record<string, unknown> = {};
+  const varying: string[] = [];
+  for (const field of fields) {
+    const first = list[0]![field] ?? null;
+    if (isPrimitive(first) && list.every((row) => (row[field] ?? null) === first)) constant[field] = first;
+    else varying.push(field);
+  }
+  return { f: varying, c: constant, r: list.map((row) => varying.map((field) => row[field] ?? null)) };
+}
+
+function loadRows<Row>(dump: RowsDump, keyField: keyof Row & string, into: Map<string, Row>): void {
+  const { f, c, r } = dump;
+  if (!Array.isArray(f) || !Array.isArray(r) || c === null || typeof c !== 'object') throw new TypeError('a table of the history dump is not one');
+  const constant = Object.entries(c).filter(([field, value]) => !(value === null && OPTIONAL_FIELDS.has(field)));
+  into.clear();
+  for (const values of r) {
+    const row: Record<string, unknown> = {};
+    for (const [field, value] of constant) row[field] = value;
+    f.forEach((field, i) => {
+      const value = values[i] ?? null;
+      if (!(value === null && OPTIONAL_FIELDS.has(field))) row[field] = value;
+    });
+    into.set(String(row[keyField]), row as Row);
+  }
+}
 
 export function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString();
@@ -224,45 +267,52 @@ export class History {
 
   /* ---------- snapshots ---------- */
 
-  /** The rows as they are now (the live Maps: encode them at once). */
-  dump(): HistoryDump {
-    return {
-      definitions: this.#definitions,
-      elementNames: this.#elementNames,
-      instances: this.#instances,
-      elements: this.#elements,
-      flowScopes: this.#flowScopes,
-      incidents: this.#incidents,
-      jobs: this.#jobs,
-      variables: this.#variables,
-      ended: this.#ended,
-    };
+  /** The rows as they are now, as JSON text (see `HISTORY_DUMP_VERSION`). */
+  dump(): string {
+    return JSON.stringify({
+      definitions: dumpRows(this.#definitions.values()),
+      elementNames: [...this.#elementNames].map(([key, names]) => [key, [...names]]),
+      instances: dumpRows(this.#instances.values()),
+      elements: dumpRows(this.#elements.values()),
+      flowScopes: [...this.#flowScopes].map(([key, scope]) => [key, scope ?? null]),
+      incidents: dumpRows(this.#incidents.values()),
+      jobs: dumpRows(this.#jobs.values()),
+      variables: dumpRows(this.#variables.values()),
+      ended: [...this.#ended],
+    });
   }
 
   /**
-   * Replaces the rows with a dump's (a start from a snapshot) and rebuilds the indexes. Throws a TypeError
-   * naming the field when the dump is not one (the history is then left empty).
+   * Replaces the rows with those of a dump (a start from a snapshot) and rebuilds the indexes. Throws when
+   * the text is not a dump; the history is then empty.
    */
-  load(dump: unknown): void {
-    const d = dump as Partial<Record<(typeof DUMP_TABLES)[number], unknown>> | null;
-    for (const name of DUMP_TABLES) {
-      if (!(d?.[name] instanceof Map)) throw new TypeError(`the history dump has no table '${name}'`);
+  load(text: string): void {
+    try {
+      this.#load(JSON.parse(text) as Record<string, unknown>);
+    } catch (error) {
+      this.#clear();
+      throw new TypeError(`the history dump cannot be read: ${(error as Error).message}`);
     }
-    const valid = d as unknown as HistoryDump;
-    const fill = <V>(into: Map<string, V>, from: Map<string, V>) => {
-      into.clear();
-      for (const [k, v] of from) into.set(k, v);
-    };
-    for (const table of [this.#owned, this.#variableKeys, this.#activeIncidents]) table.clear();
-    fill(this.#definitions, valid.definitions);
-    fill(this.#elementNames, valid.elementNames);
-    fill(this.#instances, valid.instances);
-    fill(this.#elements, valid.elements);
-    fill(this.#flowScopes, valid.flowScopes);
-    fill(this.#incidents, valid.incidents);
-    fill(this.#jobs, valid.jobs);
-    fill(this.#variables, valid.variables);
-    fill(this.#ended, valid.ended);
+  }
+
+  #clear(): void {
+    for (const table of [this.#definitions, this.#elementNames, this.#instances, this.#elements, this.#flowScopes, this.#incidents, this.#jobs, this.#variables]) {
+      table.clear();
+    }
+    for (const table of [this.#variableKeys, this.#activeIncidents, this.#owned, this.#ended]) table.clear();
+  }
+
+  #load(d: Record<string, unknown>): void {
+    this.#clear();
+    loadRows(d.definitions as RowsDump, 'processDefinitionKey', this.#definitions);
+    loadRows(d.instances as RowsDump, 'processInstanceKey', this.#instances);
+    loadRows(d.elements as RowsDump, 'elementInstanceKey', this.#elements);
+    loadRows(d.incidents as RowsDump, 'incidentKey', this.#incidents);
+    loadRows(d.jobs as RowsDump, 'jobKey', this.#jobs);
+    loadRows(d.variables as RowsDump, 'variableKey', this.#variables);
+    for (const [key, names] of d.elementNames as [string, [string, string][]][]) this.#elementNames.set(key, new Map(names));
+    for (const [key, scope] of d.flowScopes as [string, string | null][]) this.#flowScopes.set(key, scope ?? undefined);
+    for (const [key, endedAt] of d.ended as [string, number][]) this.#ended.set(key, endedAt);
     for (const row of this.#elements.values()) this.#owner(row.processInstanceKey).elements.add(row.elementInstanceKey);
     for (const row of this.#jobs.values()) this.#owner(row.processInstanceKey).jobs.add(row.jobKey);
     for (const row of this.#variables.values()) {

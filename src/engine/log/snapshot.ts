@@ -12,13 +12,14 @@
  *
  * Beside the state, a snapshot carries sections: read models kept outside `EngineState` (the REST API's
  * history) that must survive a restart too. Each `SnapshotSection` has a name and a version of its own and
- * dumps itself as plain data; a start loads a section only from a dump of the same version (else the section
- * starts empty and is named in `skippedSections`), then hands it every record replayed after the snapshot.
+ * dumps itself as text in an encoding of its own (so a large read model can use native JSON, without the
+ * tags' walk); a start loads a section only from a dump of the same version (else the section starts empty
+ * and is named in `skippedSections`), then hands it every record replayed after the snapshot.
  *
  * File `snapshot-<position, 20 digits>.snap`:
- *   "FORAGSNP" | u32 format version | u32 CRC-32 of the body | f64 body length | body (UTF-8 JSON with tags)
- * Body: `{ position, lastKey, tables, sections: { <name>: { v: version, d: dump } } }` (format 2; format 1
- * has no sections and is still read).
+ *   "FORAGSNP" | u32 format version | u32 CRC-32 of all after the header | f64 body length | body | sections
+ * Body: UTF-8 JSON with tags, `{ position, lastKey, tables, sections: [{ name, v: version, bytes }] }`; then
+ * each section's text (UTF-8), `bytes` long, in that order. Format 1 (still read) has no sections.
  *
  * @example
  * const bytes = encodeSnapshot(engine.state, log.appendedPosition, [history.snapshotSection()]);
@@ -47,13 +48,8 @@ export interface Snapshot {
   position: number;
   lastKey: bigint;
   tables: TableDump;
-  /** Dumps of the sections, by name (absent in format 1). */
-  sections?: Record<string, SectionDump>;
-}
-
-interface SectionDump {
-  v: number;
-  d: unknown;
+  /** The sections' dumps, by name (none in format 1). */
+  sections: Map<string, { version: number; text: string }>;
 }
 
 /**
@@ -65,10 +61,10 @@ export interface SnapshotSection {
   readonly name: string;
   /** The format of its dump; a dump of another version is not loaded. */
   readonly version: number;
-  /** Its content now, as plain data (objects, arrays, Map, Set, bigint); encoded at once. */
-  dump(): unknown;
-  /** Takes the content of a dump (a start from a snapshot), before any record is replayed. */
-  load(data: unknown): void;
+  /** Its content now, as text in its own encoding. */
+  dump(): string;
+  /** Takes the content of a dump (a start from a snapshot), before any record is replayed; throws if it cannot. */
+  load(text: string): void;
   /** Each record on the log after the snapshot's position (or after 0, without a snapshot), in order, once. */
   replay(record: EngineRecord): void;
 }
@@ -94,11 +90,11 @@ function dumpTables(owner: object): TableDump {
 /** Serializes `state`, and the sections beside it, as they are after the record at `position`. */
 export function encodeSnapshot(state: EngineState, position: number, sections: readonly SnapshotSection[] = []): Buffer {
   const tables = dumpTables(state);
-  const dumps: Record<string, SectionDump> = {};
-  for (const section of sections) dumps[section.name] = { v: section.version, d: section.dump() };
+  const texts = sections.map((section) => Buffer.from(section.dump(), 'utf8'));
+  const index = sections.map((section, i) => ({ name: section.name, v: section.version, bytes: texts[i]!.length }));
   let text: string;
   try {
-    ({ text } = encodeValue({ position, lastKey: state.lastKey, tables, sections: dumps }));
+    ({ text } = encodeValue({ position, lastKey: state.lastKey, tables, sections: index }));
   } catch (error) {
     if (error instanceof EncodeError) throw new Error(`cannot snapshot the engine state: ${error.message}`);
     throw error;
@@ -107,9 +103,11 @@ export function encodeSnapshot(state: EngineState, position: number, sections: r
   const header = Buffer.alloc(HEADER);
   MAGIC.copy(header, 0);
   header.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
-  header.writeUInt32LE(crc32(body), 12);
+  let crc = crc32(body);
+  for (const t of texts) crc = crc32(t, 0, t.length, crc);
+  header.writeUInt32LE(crc, 12);
   header.writeDoubleLE(body.length, 16);
-  return Buffer.concat([header, body]);
+  return Buffer.concat([header, body, ...texts]);
 }
 
 /** Reads a snapshot file's bytes; throws SNAPSHOT_CORRUPT or SNAPSHOT_INCOMPATIBLE naming `file`. */
@@ -125,19 +123,33 @@ export function decodeSnapshot(bytes: Buffer, file: string): Snapshot {
     );
   }
   const length = bytes.readDoubleLE(16);
-  if (length !== bytes.length - HEADER) throw corrupt(`its body should be ${length} bytes but is ${bytes.length - HEADER}`);
+  if (!(Number.isInteger(length) && length >= 0 && length <= bytes.length - HEADER) || (version === 1 && length !== bytes.length - HEADER)) {
+    throw corrupt(`its body should be ${length} bytes but is ${bytes.length - HEADER}`);
+  }
   if (crc32(bytes, HEADER) !== bytes.readUInt32LE(12)) throw corrupt('its checksum does not match');
-  let parsed: Snapshot;
+  let parsed: { position: unknown; lastKey: unknown; tables: unknown; sections?: unknown };
   try {
-    parsed = decodeValue(bytes.toString('utf8', HEADER)) as Snapshot;
+    parsed = decodeValue(bytes.toString('utf8', HEADER, HEADER + length)) as typeof parsed;
   } catch (error) {
     throw corrupt((error as Error).message);
   }
-  if (typeof parsed.position !== 'number' || typeof parsed.lastKey !== 'bigint' || typeof parsed.tables !== 'object') {
+  if (typeof parsed.position !== 'number' || typeof parsed.lastKey !== 'bigint' || parsed.tables === null || typeof parsed.tables !== 'object') {
     throw corrupt('position, key generator or tables missing');
   }
-  if (parsed.sections !== undefined && (parsed.sections === null || typeof parsed.sections !== 'object')) throw corrupt('its sections are not an object');
-  return parsed;
+  const sections = new Map<string, { version: number; text: string }>();
+  let at = HEADER + length;
+  const index = parsed.sections ?? [];
+  if (!Array.isArray(index)) throw corrupt('its list of sections is not a list');
+  for (const entry of index as { name?: unknown; v?: unknown; bytes?: unknown }[]) {
+    const { name, v, bytes: size } = entry ?? {};
+    if (typeof name !== 'string' || typeof v !== 'number' || typeof size !== 'number' || !Number.isInteger(size) || size < 0 || at + size > bytes.length) {
+      throw corrupt(`a section entry ${JSON.stringify(entry)} does not fit the file`);
+    }
+    sections.set(name, { version: v, text: bytes.toString('utf8', at, at + size) });
+    at += size;
+  }
+  if (at !== bytes.length) throw corrupt(`${bytes.length - at} bytes follow its last section`);
+  return { position: parsed.position, lastKey: parsed.lastKey, tables: parsed.tables as TableDump, sections };
 }
 
 /**
@@ -147,14 +159,14 @@ export function decodeSnapshot(bytes: Buffer, file: string): Snapshot {
 export function restoreSections(snapshot: Snapshot, sections: readonly SnapshotSection[]): string[] {
   const skipped: string[] = [];
   for (const section of sections) {
-    const dump = snapshot.sections?.[section.name];
-    if (!dump || typeof dump !== 'object') {
+    const dump = snapshot.sections.get(section.name);
+    if (!dump) {
       skipped.push(`${section.name}: not in the snapshot`);
-    } else if (dump.v !== section.version) {
-      skipped.push(`${section.name}: version ${String(dump.v)} in the snapshot, this engine reads version ${section.version}`);
+    } else if (dump.version !== section.version) {
+      skipped.push(`${section.name}: version ${dump.version} in the snapshot, this engine reads version ${section.version}`);
     } else {
       try {
-        section.load(dump.d);
+        section.load(dump.text);
       } catch (error) {
         skipped.push(`${section.name}: ${(error as Error).message}`);
       }
