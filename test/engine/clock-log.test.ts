@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Camunda8 } from '@camunda8/sdk';
+import { restoreClock } from '../../src/engine/processing/clock.ts';
+import { createClock } from '../../src/engine/time/clock.ts';
 import { startEngine } from '../../src/testing/index.ts';
 import { bpmnXml, chain, endEvent, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
 import { activate, deploy, eventsOf, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
@@ -69,6 +71,41 @@ function clockRecords(engine: Engine) {
 function timerProcess(processId: string, duration: string, type: string): string {
   return bpmnXml(processId, [startEvent(), timerCatchEvent('wait', duration), serviceTask('after', type), endEvent(), ...chain('start', 'wait', 'after', 'end')]);
 }
+
+describe('clock restore (pure)', () => {
+  it('restore takes the log\'s instant, earlier than now included, fires what is due in order; a reset floor keeps time monotonic', () => {
+    const clock = createClock();
+    const wall = clock.now();
+    const fired: string[] = [];
+    clock.schedule(wall - 500, () => fired.push('due-before'));
+    clock.schedule(wall - 1_000, () => fired.push('due-first'));
+    clock.schedule(wall + 60_000, () => fired.push('later'));
+    clock.restore(wall - 200); // before wall time: accepted, as the log says so
+    assert.equal(clock.pinned, true);
+    assert.equal(clock.now(), wall - 200);
+    assert.deepEqual(fired, ['due-first', 'due-before']);
+    clock.restore(undefined, wall + 3_600_000);
+    assert.equal(clock.pinned, false);
+    assert.ok(clock.now() >= wall + 3_600_000, 'on wall time again, never before the reset instant');
+    assert.deepEqual(fired, ['due-first', 'due-before', 'later']);
+    clock.dispose();
+  });
+
+  it('restoreClock: a recovered pin wins over wall time, but not over an injected clock pinned later', () => {
+    const real = createClock();
+    restoreClock(real, { pinnedAt: 1_000, resetAt: undefined });
+    assert.equal(real.now(), 1_000);
+    const pinnedLater = createClock();
+    pinnedLater.pin(Date.now() + DAY);
+    const later = pinnedLater.now();
+    restoreClock(pinnedLater, { pinnedAt: 1_000, resetAt: undefined });
+    assert.equal(pinnedLater.now(), later);
+    const untouched = createClock();
+    restoreClock(untouched, { pinnedAt: undefined, resetAt: undefined });
+    assert.equal(untouched.pinned, false);
+    for (const c of [real, pinnedLater, untouched]) c.dispose();
+  });
+});
 
 describe('engine clock on the log', () => {
   it('PUT /v2/clock, advanceClock and POST /v2/clock/reset are CLOCK commands and events; an earlier instant is refused', { timeout: 20_000 }, async (t) => {
