@@ -59,7 +59,7 @@ export interface EngineOptions {
   /**
    * The history the REST API searches (ended instances, resolved incidents): ended process instances are
    * dropped `retentionMs` after they ended (engine clock, default 24 h) or beyond `maxEndedInstances` (default
-   * 10 000), oldest first.
+   * 10 000), oldest first. With `dataDir` the history survives a restart (it is part of each snapshot).
    */
   history?: HistoryOptions;
 }
