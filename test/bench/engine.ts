@@ -571,6 +571,9 @@ export interface LoadCaseResult extends CaseBase {
     readonly host: { readonly busy: number; readonly others: number } | undefined;
     /** A guess at what limited the rate: the engine's core, the host's cores, fsync, or the clients/round trips. */
     readonly boundBy: string;
+    /** CPU-bound estimates: the engine alone on one core at the CPU it used per instance; with its clients on all cores of an idle host. */
+    readonly engineOneCoreInstancesPerSecond: number | undefined;
+    readonly hostAloneInstancesPerSecond: number | undefined;
     readonly leftAfterDrain: number;
   };
   readonly latency?: LatencySummary & { readonly rate: number; readonly seconds: number; readonly created: number };
@@ -801,6 +804,9 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
         completerCpuMsPerInstance: per(completerMs),
         host,
         boundBy,
+        engineOneCoreInstancesPerSecond: engineMs ? (1000 * instances) / engineMs : undefined,
+        hostAloneInstancesPerSecond:
+          engineMs && creatorMs !== undefined && completerMs !== undefined ? (cpus().length * 1000 * instances) / (engineMs + creatorMs + completerMs) : undefined,
         leftAfterDrain,
       },
       latency: { ...summarize(report.latencies, Math.max(0, r.created - report.latencies.length)), rate, seconds: LATENCY_SECONDS, created: r.created },
@@ -1084,6 +1090,16 @@ export function printEngineTable(result: EngineBenchResult): void {
         '',
         `engine ${fmt((t.engineCores ?? Number.NaN) * 100)}% of a core, ${fmt(t.engineRssMb)} MB RSS; clients ${fmt(t.creatorCpuMsPerInstance, 3)} + ${fmt(t.completerCpuMsPerInstance, 3)} ms/instance`,
       ]);
+      if (t.engineCpuMsPerInstance) {
+        const all = t.engineCpuMsPerInstance + (t.creatorCpuMsPerInstance ?? 0) + (t.completerCpuMsPerInstance ?? 0);
+        rows.push([
+          '  CPU-bound estimate, instances/s',
+          fmt(1000 / t.engineCpuMsPerInstance),
+          goal ? `≥ ${fmt(goal)}` : '',
+          verdict(goal ? 1000 / t.engineCpuMsPerInstance >= goal : undefined),
+          `the engine on one core of its own at this CPU/instance; ~${fmt((cpus().length * 1000) / all)}/s with its clients on all ${cpus().length} cores, nothing else running`,
+        ]);
+      }
       rows.push([
         '  bound by',
         '',
