@@ -1,18 +1,32 @@
 /**
- * `forager run`: load the workers of a directory and run them until SIGINT/SIGTERM, then drain: stop
- * fetching, let jobs in flight finish (bounded), close the client. A second signal exits at once.
+ * `forager run`: the worker host (src/host/) as a command. Resolves the configuration once (broker
+ * settings, FORAGER_* host settings, flags), discovers the worker files, picks the job types this process
+ * serves (`--types` / FORAGER_TYPES, per-type overrides), and runs them with /healthz, /readyz and /metrics
+ * until SIGTERM / SIGINT: readiness goes false, jobs in flight drain within the grace period, exit 0. A
+ * second signal exits at once (1). Bad configuration or worker files exit 2 before anything starts.
  */
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { runWorkers } from '../../src/worker/index.ts';
-import { openBroker } from '../lib/broker.ts';
+import { resolveConfig } from '../../src/config/index.ts';
+import { printableConfig, resolveHostConfig } from '../../src/config/host.ts';
+import { createHostLogger, HttpListenError, selectWorkers, startHost } from '../../src/host/index.ts';
+import { NoBrokerAddressError } from '../../src/transport/index.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
+import { globalFlags } from '../lib/flags.ts';
 import type { CliIo } from '../lib/io.ts';
 import { loadWorkers } from '../lib/load-workers.ts';
-import { globalFlags } from '../lib/flags.ts';
 
-const DRAIN_MS = 10_000;
+interface RunOptions {
+  workers?: string;
+  dir?: string;
+  types?: string;
+  mode?: string;
+  httpHost?: string;
+  httpPort?: string;
+  grace?: string;
+  logFormat?: string;
+  printConfig?: boolean;
+}
 
 function nextSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolveSignal) => {
@@ -29,33 +43,57 @@ function nextSignal(): Promise<NodeJS.Signals> {
 export function registerRun(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('run')
-    .description('run the workers in a directory until interrupted')
-    .option('--dir <dir>', 'directory of worker files', 'workers')
-    .option('--mode <mode>', "how jobs arrive: 'stream' (pushed, with long polling alongside) or 'poll'", 'stream')
-    .action(async (opts: { dir: string; mode: string }) => {
-      if (opts.mode !== 'stream' && opts.mode !== 'poll') {
-        throw new CliError(`--mode must be 'stream' or 'poll', not '${opts.mode}'`, EXIT.BAD_INPUT);
+    .description('run the workers of a directory as a service (health, readiness, metrics) until SIGTERM / SIGINT')
+    .option('--workers <dir>', 'directory of worker files, one job type each (env FORAGER_WORKERS_DIR; default workers)')
+    .option('--dir <dir>', 'the same as --workers')
+    .option('--types <types>', 'run only these job types, comma-separated (env FORAGER_TYPES; default all)')
+    .option('--mode <mode>', "how jobs arrive: 'stream' (pushed, with long polling alongside) or 'poll' (env FORAGER_MODE; default stream)")
+    .option('--http-host <host>', 'address of the health and metrics server (env FORAGER_HTTP_HOST; default 127.0.0.1)')
+    .option('--http-port <port>', 'port of the health and metrics server, 0 for any free port (env FORAGER_HTTP_PORT; default 9464)')
+    .option('--grace <duration>', 'how long jobs in flight may finish after SIGTERM, e.g. 25s (env FORAGER_SHUTDOWN_GRACE; default 25s)')
+    .option('--log-format <format>', 'json, pretty or auto: pretty when stdout is a terminal (env FORAGER_LOG_FORMAT; default auto)')
+    .option('--print-config', 'print the resolved configuration (secrets redacted) at start')
+    .action(async (opts: RunOptions) => {
+      const config = resolveConfig(io.env, globalFlags(program));
+      const host = resolveHostConfig(io.env, {
+        workers: opts.workers ?? opts.dir,
+        types: opts.types,
+        mode: opts.mode,
+        httpHost: opts.httpHost,
+        httpPort: opts.httpPort,
+        grace: opts.grace,
+        logFormat: opts.logFormat,
+        printConfig: opts.printConfig,
+      });
+      if (host.printConfig) io.out(JSON.stringify(printableConfig(config, host), null, 2));
+      const dir = resolve(io.cwd, host.workersDir);
+      const shownDir = relative(io.cwd, dir) || dir;
+      const selection = selectWorkers(await loadWorkers(dir, io.cwd), host, shownDir);
+      if (selection.workers.length === 0) {
+        const why = selection.skipped.length > 0 ? `every job type found is disabled (${selection.skipped.map((s) => s.type).join(', ')})` : 'the directory has no worker files';
+        throw new CliError(`no workers to run in ${shownDir}: ${why}; add a file that default-exports defineWorker({ type, handler })`, EXIT.BAD_INPUT);
       }
-      const mode: 'stream' | 'poll' = opts.mode;
-      const dir = resolve(io.cwd, opts.dir);
-      const workers = await loadWorkers(dir, io.cwd);
-      if (workers.length === 0) throw new CliError(`no workers in ${opts.dir}: add a file that default-exports defineWorker({ type, handler })`, EXIT.BAD_INPUT);
-      const { config, transport } = await openBroker(io, globalFlags(program), { retry: true });
-      const log = pino({ name: 'forager', level: config.logLevel }, pino.destination({ dest: 2, sync: true }));
-      const running = runWorkers(
-        workers.map((w) => w.definition),
-        { config, logger: log, mode },
-      );
-      log.info({ address: `${transport.address.host}:${transport.address.port}`, jobTypes: running.types }, 'workers running');
-      const signal = await nextSignal();
-      log.info({ signal }, `stopping: draining jobs in flight (up to ${DRAIN_MS} ms); signal again to exit now`);
+      if (!config.address) throw new NoBrokerAddressError();
+
+      const { logger: log, flush } = createHostLogger({ level: config.logLevel, format: host.logFormat });
+      for (const { type, why } of selection.skipped) log.info({ jobType: type }, `job type ${type} not run here: ${why}`);
+      const firstSignal = nextSignal();
+      let running;
+      try {
+        running = await startHost({ config, host, workers: selection.workers, logger: log });
+      } catch (error) {
+        if (error instanceof HttpListenError) throw new CliError(error.message, EXIT.RUNTIME);
+        throw error;
+      }
+      const signal = await firstSignal;
+      log.info({ signal }, `${signal}: stopping; a second signal exits at once`);
       void nextSignal().then((again) => {
         log.warn({ signal: again }, 'second signal: exiting without draining');
+        flush();
         process.exit(EXIT.RUNTIME);
       });
-      await running.stop(DRAIN_MS);
-      await transport.close();
-      log.info('stopped');
+      await running.stop();
+      flush();
       setExit(EXIT.OK);
     });
 }

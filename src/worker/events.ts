@@ -6,11 +6,11 @@ import type { Logger } from 'pino';
 
 export interface WorkerEvents {
   'job:activated': { type: string; key: string; via: 'stream' | 'poll'; processInstanceKey: string };
-  'job:completed': { type: string; key: string; durationMs: number };
-  'job:failed': { type: string; key: string; retries: number; retryBackOffMs: number; errorMessage: string; durationMs: number };
-  'job:error-thrown': { type: string; key: string; errorCode: string; durationMs: number };
+  'job:completed': { type: string; key: string; processInstanceKey: string; durationMs: number };
+  'job:failed': { type: string; key: string; processInstanceKey: string; retries: number; retryBackOffMs: number; errorMessage: string; durationMs: number };
+  'job:error-thrown': { type: string; key: string; processInstanceKey: string; errorCode: string; durationMs: number };
   /** The broker no longer knows the job for this worker (timed out and reassigned, cancelled, completed elsewhere). */
-  'job:lost': { type: string; key: string; reason: string };
+  'job:lost': { type: string; key: string; processInstanceKey: string; reason: string };
   /** The job was handed back unchanged (shutdown past its grace period). */
   'job:returned': { type: string; key: string };
   'poll:error': { type: string; error: Error; backoffMs: number };

@@ -40,6 +40,8 @@ export interface RunningWorkers {
   readonly types: readonly string[];
   /** Jobs being handled right now, over all types. */
   readonly active: number;
+  /** Jobs of `type` being handled right now (0 for a type not run here). */
+  activeOf(type: string): number;
   on<E extends WorkerEventName>(event: E, listener: Listener<E>): () => void;
   /**
    * Stops taking jobs, hands back queued ones, lets running handlers finish within `graceMs` (default 10 s),
@@ -92,6 +94,7 @@ export function runWorkers(definitions: readonly WorkerDefinition[], options: Ru
     get active() {
       return workers.reduce((sum, w) => sum + w.active, 0);
     },
+    activeOf: (type) => workers.find((w) => w.type === type)?.active ?? 0,
     on: (event, listener) => events.on(event, listener),
     stop(graceMs = 10_000) {
       stopping ??= (async () => {

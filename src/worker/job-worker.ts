@@ -329,7 +329,7 @@ export class JobWorker {
     if (running.lost) return;
     running.lost = true;
     running.controller.abort(new Error(`job ${running.job.key} was lost: ${reason}`));
-    this.#o.events.emit('job:lost', { type: this.type, key: running.job.key, reason });
+    this.#o.events.emit('job:lost', { type: this.type, key: running.job.key, processInstanceKey: running.job.processInstanceKey, reason });
     this.#o.log.info({ jobType: this.type, jobKey: running.job.key, reason }, 'job lost');
   }
 
@@ -351,12 +351,13 @@ export class JobWorker {
     if (!delivered) return;
     switch (outcome.kind) {
       case 'complete':
-        this.#o.events.emit('job:completed', { type: this.type, key: job.key, durationMs });
+        this.#o.events.emit('job:completed', { type: this.type, key: job.key, processInstanceKey: job.processInstanceKey, durationMs });
         break;
       case 'fail':
         this.#o.events.emit('job:failed', {
           type: this.type,
           key: job.key,
+          processInstanceKey: job.processInstanceKey,
           retries: outcome.retries,
           retryBackOffMs: outcome.retryBackOffMs,
           errorMessage: outcome.errorMessage,
@@ -365,7 +366,7 @@ export class JobWorker {
         this.#o.log.warn({ jobType: this.type, jobKey: job.key, retries: outcome.retries, backoffMs: outcome.retryBackOffMs }, outcome.errorMessage);
         break;
       case 'throwError':
-        this.#o.events.emit('job:error-thrown', { type: this.type, key: job.key, errorCode: outcome.errorCode, durationMs });
+        this.#o.events.emit('job:error-thrown', { type: this.type, key: job.key, processInstanceKey: job.processInstanceKey, errorCode: outcome.errorCode, durationMs });
         break;
     }
   }

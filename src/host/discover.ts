@@ -1,0 +1,101 @@
+/**
+ * Worker discovery: the files of a directory (`workers/`, one job type each, `.ts` or built `.js`) imported
+ * and checked. A file must export a worker (`export default defineWorker(…)`, or named exports of workers);
+ * two files claiming one job type, a file exporting none, or a file that does not load is a
+ * `WorkerDiscoveryError` naming the file. Files starting with `_` or `.`, tests, `.d.ts` and source maps
+ * are skipped. `.ts` files need a TypeScript loader: when none is registered, tsx is registered on demand.
+ */
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isWorkerDefinition, type WorkerDefinition } from '../worker/index.ts';
+
+const WORKER_FILE = /^[^._].*\.(ts|mts|js|mjs)$/;
+const NOT_A_WORKER = /(\.d\.(ts|mts)|\.test\.(ts|mts|js|mjs)|\.spec\.(ts|mts|js|mjs))$/;
+
+export type DiscoveryProblem = 'NO_DIRECTORY' | 'LOAD_FAILED' | 'NO_WORKER' | 'DUPLICATE_TYPE';
+
+/** Why the workers of a directory cannot be run; `message` names the file(s). */
+export class WorkerDiscoveryError extends Error {
+  override readonly name = 'WorkerDiscoveryError';
+  constructor(
+    message: string,
+    readonly code: DiscoveryProblem,
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadedWorker {
+  /** The file, relative to the working directory when inside it. */
+  readonly file: string;
+  readonly definition: WorkerDefinition;
+}
+
+let tsxRegistered = false;
+
+async function importFile(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || tsxRegistered) throw error;
+    // A .ts worker under plain node (the built image): register tsx, a dependency of forager, and retry.
+    const { register } = (await import('tsx/esm/api')) as { register: () => unknown };
+    register();
+    tsxRegistered = true;
+    return (await import(url)) as Record<string, unknown>;
+  }
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+}
+
+/**
+ * Imports every worker file of `dir` in name order and returns one entry per worker.
+ *
+ * @example
+ * const workers = await discoverWorkers(resolve('workers'), process.cwd());
+ * workers.map((w) => w.definition.type); // ['greet', 'send-email']
+ */
+export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedWorker[]> {
+  const shownDir = relative(cwd, dir) || dir;
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && WORKER_FILE.test(e.name) && !NOT_A_WORKER.test(e.name))
+      .map((e) => e.name);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : firstLine(error);
+    throw new WorkerDiscoveryError(`cannot read workers directory ${shownDir}: ${why}`, 'NO_DIRECTORY');
+  }
+  names.sort();
+  const loaded: LoadedWorker[] = [];
+  const byType = new Map<string, string>();
+  for (const name of names) {
+    const path = join(dir, name);
+    const shown = relative(cwd, path).startsWith('..') ? path : relative(cwd, path) || path;
+    let module: Record<string, unknown>;
+    try {
+      module = await importFile(path);
+    } catch (error) {
+      throw new WorkerDiscoveryError(`cannot load ${shown}: ${firstLine(error)}`, 'LOAD_FAILED');
+    }
+    const definitions = [...new Set(Object.values(module).filter(isWorkerDefinition))];
+    if (definitions.length === 0) {
+      throw new WorkerDiscoveryError(`${shown} exports no worker: add \`export default defineWorker({ type, handler })\``, 'NO_WORKER');
+    }
+    for (const definition of definitions) {
+      const other = byType.get(definition.type);
+      if (other !== undefined) {
+        throw new WorkerDiscoveryError(`${other} and ${shown} both define job type "${definition.type}": one file per job type`, 'DUPLICATE_TYPE');
+      }
+      byType.set(definition.type, shown);
+      loaded.push({ file: shown, definition });
+    }
+  }
+  return loaded;
+}
