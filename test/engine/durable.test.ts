@@ -333,7 +333,7 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 /**
  * Activates and completes every job of `type`, after pinning the clock past every deadline (jobs are activated
- * for 10 minutes; a pinned clock does not survive a restart, so each round pins further: `round` hours on).
+ * for 10 minutes; each round pins further, `round` hours on, so that time only moves forward across the restarts).
  */
 async function drain(raw: RawGateway, restAddress: string, type: string, round: number): Promise<Message[]> {
   const response = await fetch(`${restAddress}/v2/clock`, {
