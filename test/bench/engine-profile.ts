@@ -7,7 +7,7 @@
  * node --import tsx test/bench/engine-profile.ts test/bench/results/CPU.….cpuprofile 10
  */
 import { readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './lib.ts';
@@ -43,7 +43,11 @@ async function sourceMapOf(file: string): Promise<SourceMap | null> {
   let map: SourceMap | null = null;
   if (/\.[cm]?tsx?$/.test(file)) {
     try {
-      const esbuild = await import('esbuild');
+      // The esbuild that tsx itself uses (a dependency of tsx, not of this project): the same transform.
+      const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
+      const esbuild = fromTsx('esbuild') as {
+        transform(code: string, options: Record<string, unknown>): Promise<{ map: string }>;
+      };
       const out = await esbuild.transform(readFileSync(file, 'utf8'), {
         loader: file.endsWith('x') ? 'tsx' : 'ts',
         format: 'esm',
