@@ -26,6 +26,7 @@
  * BENCH_ENGINE_RATE (instances/s of the latency phase), BENCH_ENGINE_BACKLOG=512, BENCH_ENGINE_CONCURRENCY=64,
  * BENCH_ENGINE_COMPLETER=poll|stream, BENCH_ENGINE_PAYLOAD=small|10k (small: only `createdAt`),
  * BENCH_ENGINE_WAITING=10000, BENCH_ENGINE_REPLAY_RECORDS=200000, BENCH_ENGINE_STRACE=1 (count fsyncs with strace too),
+ * BENCH_ENGINE_SNAPSHOT_EVERY (--snapshot-every of engine-one-task-durable; the engine's default when unset),
  * BENCH_ENGINE_PROFILE=1 (a CPU profile of engine-one-task's engine, its top self-time functions printed).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -70,6 +71,8 @@ const COMPLETER = choice('BENCH_ENGINE_COMPLETER', ['poll', 'stream'] as const);
 const PAYLOAD = choice('BENCH_ENGINE_PAYLOAD', ['small', '10k'] as const);
 const WAITING = Math.round(knob('BENCH_ENGINE_WAITING', 10_000));
 const REPLAY_RECORDS = Math.round(knob('BENCH_ENGINE_REPLAY_RECORDS', 200_000));
+/** --snapshot-every of the durable load case (the engine's default, 100 000 records, when unset). */
+const SNAPSHOT_EVERY = process.env.BENCH_ENGINE_SNAPSHOT_EVERY ? Math.round(knob('BENCH_ENGINE_SNAPSHOT_EVERY', 1)) : undefined;
 /** Opt-in cross-check of the engine's own fsync counter: count the fsync/fdatasync calls with strace. */
 const STRACE = process.env.BENCH_ENGINE_STRACE === '1' && spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 /** After a phase: how long the completer gets to finish what was created; after the latency phase, an instance not completed by then counts as slower than all. */
@@ -678,7 +681,7 @@ async function loadCase(name: EngineCase, tasks: number, durable: boolean, ctx: 
   let work: Load | undefined;
   let api: RawClient | undefined;
   try {
-    engine = await launchEngine({ ...(dataDir ? { dataDir } : {}), ...(straceFile ? { straceFile } : {}), ...(profileDir ? { cpuProfDir: profileDir } : {}) });
+    engine = await launchEngine({ ...(dataDir ? { dataDir } : {}), ...(dataDir && SNAPSHOT_EVERY ? { snapshotEvery: SNAPSHOT_EVERY } : {}), ...(straceFile ? { straceFile } : {}), ...(profileDir ? { cpuProfDir: profileDir } : {}) });
     api = rawClient(engine.address);
     const processId = `engine_bench_${tasks}`;
     const type = `engine-bench-${tasks}`;
@@ -1024,6 +1027,7 @@ export async function runEngineBench(names: readonly EngineCase[], ctx: Context)
       payload: PAYLOAD,
       waiting: WAITING,
       replayRecords: REPLAY_RECORDS,
+      snapshotEvery: SNAPSHOT_EVERY ?? "the engine's default",
       fsyncsCountedBy: STRACE ? "the engine's log counters (SIGUSR2) and strace" : "the engine's log counters (SIGUSR2)",
     },
     goals: ENGINE_GOALS,
