@@ -5,11 +5,11 @@
  * until SIGTERM / SIGINT: readiness goes false, jobs in flight drain within the grace period, exit 0. A
  * second signal exits at once (1). Bad configuration or worker files exit 2 before anything starts.
  */
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../../src/config/index.ts';
 import { printableConfig, resolveHostConfig } from '../../src/config/host.ts';
-import { createHostLogger, HttpListenError, selectWorkers, startHost } from '../../src/host/index.ts';
+import { createHostLogger, HttpListenError, selectWorkers, shownPath, startHost } from '../../src/host/index.ts';
 import { NoBrokerAddressError } from '../../src/transport/index.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import { globalFlags } from '../lib/flags.ts';
@@ -67,7 +67,7 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
       });
       if (host.printConfig) io.out(JSON.stringify(printableConfig(config, host), null, 2));
       const dir = resolve(io.cwd, host.workersDir);
-      const shownDir = relative(io.cwd, dir) || dir;
+      const shownDir = shownPath(dir, io.cwd);
       const selection = selectWorkers(await loadWorkers(dir, io.cwd), host, shownDir);
       if (selection.workers.length === 0) {
         const why = selection.skipped.length > 0 ? `every job type found is disabled (${selection.skipped.map((s) => s.type).join(', ')})` : 'the directory has no worker files';

@@ -49,6 +49,12 @@ async function importFile(path: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** A path as shown in messages: relative to the working directory when inside it, else absolute. */
+export function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
 function firstLine(error: unknown): string {
   return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
 }
@@ -61,7 +67,7 @@ function firstLine(error: unknown): string {
  * workers.map((w) => w.definition.type); // ['greet', 'send-email']
  */
 export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedWorker[]> {
-  const shownDir = relative(cwd, dir) || dir;
+  const shownDir = shownPath(dir, cwd);
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true }))
@@ -77,7 +83,7 @@ export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedW
   const byType = new Map<string, string>();
   for (const name of names) {
     const path = join(dir, name);
-    const shown = relative(cwd, path).startsWith('..') ? path : relative(cwd, path) || path;
+    const shown = shownPath(path, cwd);
     let module: Record<string, unknown>;
     try {
       module = await importFile(path);

@@ -10,7 +10,7 @@
  * const host = await startHost({ config, host: hostConfig, workers, logger: createHostLogger({ level: 'info', format: 'auto' }).logger });
  * process.once('SIGTERM', () => void host.stop());
  */
-export { discoverWorkers, WorkerDiscoveryError } from './discover.ts';
+export { discoverWorkers, shownPath, WorkerDiscoveryError } from './discover.ts';
 export type { DiscoveryProblem, LoadedWorker } from './discover.ts';
 export { selectWorkers } from './select.ts';
 export type { Selection } from './select.ts';
