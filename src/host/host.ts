@@ -4,14 +4,20 @@
  *   stop:  readiness false → workers drain within the grace period → broker watch → HTTP server
  * It logs one line per job outcome, counts everything in Prometheus metrics, and keeps errors that escape a
  * handler (thrown from a timer, an unhandled rejection) from ending the process: they are logged and counted.
+ * Ready means: the broker answers, no job type's activation is refused by it (UNAUTHENTICATED,
+ * PERMISSION_DENIED, …, until a poll succeeds or a job arrives), and the host is not draining.
  */
 import type { Logger } from 'pino';
 import type { ForagerConfig } from '../config/index.ts';
 import type { HostConfig } from '../config/host.ts';
+import { grpcCodeOf } from '../transport/index.ts';
 import { runWorkers, type RunningWorkers, type WorkerDefinition } from '../worker/index.ts';
 import { watchBroker, type BrokerWatch } from './broker-watch.ts';
 import { createHttpServer, type HostHttpServer } from './http.ts';
 import { createMetrics, type HostMetrics } from './metrics.ts';
+
+/** gRPC codes of a poll that say nothing about this job type: cancelled, deadline, backpressure, unavailable. */
+const NOT_A_REFUSAL = new Set([1, 4, 8, 14]);
 
 export interface HostOptions {
   readonly config: ForagerConfig;
@@ -50,14 +56,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let draining = false;
   // Filled in as the components start; readiness reads them.
   const parts: { workers?: RunningWorkers; watch?: BrokerWatch } = {};
+  /** Job types whose last activation request failed (a broker that answers may still refuse them), and why. */
+  const failing = new Map<string, string>();
   let lastReady = false;
   const readiness = () => {
     const { workers, watch } = parts;
-    const ready = !draining && workers !== undefined && watch?.connected === true;
+    const ready = !draining && workers !== undefined && watch?.connected === true && failing.size === 0;
     return {
       ready,
       detail: {
         broker: watch?.connected ? 'connected' : (watch?.problem ?? 'not checked yet'),
+        ...(failing.size > 0 ? { activationFailing: Object.fromEntries(failing) } : {}),
         draining,
         jobTypes: options.workers.map((w) => w.type),
       },
@@ -69,7 +78,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (ready !== lastReady) {
       lastReady = ready;
       if (ready) log.info({ jobTypes: detail.jobTypes }, 'ready: connected to the broker and activating jobs');
-      else log.warn({ broker: detail.broker, draining }, 'not ready');
+      else log.warn({ broker: detail.broker, activationFailing: detail.activationFailing, draining }, 'not ready');
     }
   };
 
@@ -105,6 +114,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
   parts.workers = running;
   metrics.watch(running, options.workers);
+  const activating = (type: string) => {
+    if (failing.delete(type)) updateReady();
+  };
+  running.on('poll:error', (e) => {
+    // A broker that does not answer is the broker watch's to report; a refusal is this type's own.
+    if (NOT_A_REFUSAL.has(grpcCodeOf(e.error) ?? 14)) return;
+    failing.set(e.type, e.error.message);
+    updateReady();
+  });
+  running.on('poll:recovered', (e) => activating(e.type));
+  running.on('job:activated', (e) => activating(e.type));
   running.on('job:completed', (e) =>
     log.info({ jobType: e.type, jobKey: e.key, processInstanceKey: e.processInstanceKey, durationMs: e.durationMs, outcome: 'completed' }, 'job completed'),
   );

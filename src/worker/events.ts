@@ -14,6 +14,8 @@ export interface WorkerEvents {
   /** The job was handed back unchanged (shutdown past its grace period). */
   'job:returned': { type: string; key: string };
   'poll:error': { type: string; error: Error; backoffMs: number };
+  /** A poll succeeded after `poll:error`s. */
+  'poll:recovered': { type: string };
   'stream:opened': { type: string };
   'stream:closed': { type: string; error: Error | undefined; reopenInMs: number };
   'command:error': { type: string; key: string; command: string; error: Error; backoffMs: number };

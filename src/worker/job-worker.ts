@@ -137,7 +137,10 @@ export class JobWorker {
           this.#pollAbort.signal,
         );
         this.#requested = 0;
-        if (failures > 0) this.#o.log.info({ jobType: this.type }, 'polling works again');
+        if (failures > 0) {
+          this.#o.log.info({ jobType: this.type }, 'polling works again');
+          this.#o.events.emit('poll:recovered', { type: this.type });
+        }
         failures = 0;
         for (const job of jobs) this.#accept(job, 'poll');
       } catch (error) {
