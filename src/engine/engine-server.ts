@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GATEWAY_VERSION, Gateway, loadGatewayService } from './gateway/grpc-gateway.ts';
 import { createTokenVerifier, requireBearerToken, requireBearerTokenOnRest, type AuthOptions } from './gateway/auth.ts';
-import { noteUnknownFields, rejectUnknownFields } from './gateway/unknown-fields.ts';
+import { noteUnknownFields, rejectUnknownFields, withBrokerJobFields } from './gateway/unknown-fields.ts';
 import { createRestServer } from './gateway/rest-gateway.ts';
 import { History, type HistoryOptions } from './history/history.ts';
 import { createMemoryLog, type RecordLog } from './log/log.ts';
@@ -168,7 +168,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     ...(dataDir ? { whenDurable: (fn: () => void) => log.whenDurable(fn) } : {}),
   });
-  const service = noteUnknownFields(loadGatewayService());
+  const service = withBrokerJobFields(noteUnknownFields(loadGatewayService()));
   const verifier = options.auth ? createTokenVerifier(options.auth) : undefined;
   const guarded = rejectUnknownFields(service, gateway.handlers());
   const handlers = verifier ? requireBearerToken(service, guarded, verifier) : guarded;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { startEngine } from '../../src/engine/index.ts';
-import { topLevelFieldNumbers } from '../../src/engine/gateway/unknown-fields.ts';
+import { appendToEmbedded, topLevelFieldNumbers } from '../../src/engine/gateway/unknown-fields.ts';
 import { oneTaskProcess } from '../helpers/bpmn.ts';
 
 function varint(n: number): Buffer {
@@ -57,4 +57,12 @@ test('CreateProcessInstance with a field the protocol lacks gets 3 naming it; wi
   assert.match(error!.details, /field 9/);
   const created = engine.records().filter((r) => r.recordType === 'EVENT' && r.valueType === 'PROCESS_INSTANCE_CREATION');
   assert.equal(created.length, 1, 'the refused request created nothing');
+});
+
+test('appendToEmbedded adds bytes to each embedded message of a field and keeps the rest', () => {
+  const job = (key: string) => bytesField(8, key); // any field inside the job
+  const response = Buffer.concat([bytesField(1, job('a')), bytesField(2, 'other'), bytesField(1, job('b'))]);
+  const extra = Buffer.from([0x88, 0x01, 0x06]);
+  const rewritten = appendToEmbedded(response, 1, extra);
+  assert.deepEqual(rewritten, Buffer.concat([bytesField(1, Buffer.concat([job('a'), extra])), bytesField(2, 'other'), bytesField(1, Buffer.concat([job('b'), extra]))]));
 });

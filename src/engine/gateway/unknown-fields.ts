@@ -113,3 +113,71 @@ export function rejectUnknownFields(service: grpc.ServiceDefinition, handlers: g
   }
   return wrapped;
 }
+
+/* ---------- fields newer than the loaded proto, on the way out ---------- */
+
+function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * `ActivatedJob.listenerEventType = UNSPECIFIED` (field 17, value 6), which a Zeebe 8.8 broker sends with
+ * every BPMN job and the proto of @camunda8/sdk does not declare. Without it, clients that know the field
+ * read its zero value, which is ASSIGNING (`kind`, field 16, is BPMN_ELEMENT = 0, the default, so it stays
+ * off the wire as on a broker).
+ */
+const JOB_EXTRAS = Buffer.from([...varintBytes((17 << 3) | 0), 6]);
+
+/** Rewrites each length-delimited `field` of a message, appending `extra` to its embedded message. */
+export function appendToEmbedded(bytes: Buffer, field: number, extra: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  const readVarint = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = bytes[i++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+    }
+  };
+  while (i < bytes.length) {
+    const start = i;
+    const tag = readVarint();
+    const wire = tag % 8;
+    if (wire === 2) {
+      const length = readVarint();
+      const body = bytes.subarray(i, i + length);
+      i += length;
+      if (Math.floor(tag / 8) === field) {
+        parts.push(Buffer.from([...varintBytes(tag), ...varintBytes(length + extra.length)]), body, extra);
+        continue;
+      }
+    } else if (wire === 0) readVarint();
+    else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    parts.push(bytes.subarray(start, i));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A copy of the service whose job responses carry the fields a broker sends beyond the loaded proto. */
+export function withBrokerJobFields(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = { ...service };
+  const stream = service.StreamActivatedJobs;
+  if (stream) {
+    out.StreamActivatedJobs = { ...stream, responseSerialize: (job: unknown) => Buffer.concat([stream.responseSerialize(job), JOB_EXTRAS]) };
+  }
+  const activate = service.ActivateJobs;
+  if (activate) {
+    out.ActivateJobs = { ...activate, responseSerialize: (response: unknown) => appendToEmbedded(activate.responseSerialize(response), 1, JOB_EXTRAS) };
+  }
+  return out as grpc.ServiceDefinition;
+}
