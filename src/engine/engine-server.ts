@@ -46,6 +46,11 @@ export interface EngineOptions {
    * `kill -9` too. A second engine on the same directory is refused (DATA_DIR_LOCKED). Without it, in memory.
    */
   dataDir?: string;
+  /**
+   * How many of the most recent records the engine keeps in memory for `records()` and `checkIntegrity()`
+   * (default 100 000). They cost memory only; the standalone program keeps 10 000.
+   */
+  recentRecords?: number;
   /** With `dataDir`: a snapshot every `snapshotEvery` records (default 100 000); log segments of `segmentBytes` (default 32 MiB). */
   storage?: { snapshotEvery?: number; segmentBytes?: number };
   /** With `dataDir`: called once if writing the log fails (LOG_WRITE_FAILED); nothing is acknowledged after it. */
@@ -350,7 +355,7 @@ function openState(
   history: History,
 ): { engine: ProcessingEngine; log: RecordLog; dataDir?: DataDir; recovery?: Recovery } {
   if (options.dataDir === undefined) {
-    const log = createMemoryLog();
+    const log = createMemoryLog(options.recentRecords);
     return { engine: new ProcessingEngine(clock, log), log };
   }
   // The engine owns its state; the data directory fills it before the first command, so the engine is made
@@ -368,6 +373,7 @@ function openState(
         dir: options.dataDir,
         ...(options.storage?.snapshotEvery !== undefined ? { snapshotEvery: options.storage.snapshotEvery } : {}),
         ...(options.storage?.segmentBytes !== undefined ? { segmentBytes: options.storage.segmentBytes } : {}),
+        ...(options.recentRecords !== undefined ? { recentRecords: options.recentRecords } : {}),
         ...(options.onStorageFailure ? { onFailure: options.onStorageFailure } : {}),
         sections: [history.snapshotSection()],
       },

@@ -98,6 +98,8 @@ async function main(): Promise<void> {
       ...(auth ? { auth } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
       ...(snapshotEvery !== undefined ? { storage: { snapshotEvery } } : {}),
+      // Recent records serve tests in the same process (records(), checkIntegrity()); a program needs few.
+      recentRecords: 10_000,
       onStorageFailure: (error) => {
         // Nothing can be acknowledged any more: stop, so that clients fail over instead of waiting.
         process.stderr.write(`forager engine: ${error.message} [${error.code}]\n`);

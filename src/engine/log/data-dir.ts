@@ -45,6 +45,8 @@ export interface DataDirOptions {
   snapshotEvery?: number;
   /** Bytes per log segment. Default 32 MiB. */
   segmentBytes?: number;
+  /** Recent records kept in memory for `records()`. Default 100 000. */
+  recentRecords?: number;
   /** Called once if writing the log fails (nothing is acknowledged from then on). */
   onFailure?(error: StorageError): void;
   /** Read models kept beside the state in each snapshot, recovered with it (snapshot.ts). */
@@ -213,6 +215,7 @@ export function openDataDir(options: DataDirOptions, state: EngineState): { data
         for (const section of sections) section.replay(record);
       },
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+      ...(options.recentRecords !== undefined ? { ringCapacity: options.recentRecords } : {}),
       ...(options.onFailure ? { onFailure: options.onFailure } : {}),
     });
     const result: Recovery = {
