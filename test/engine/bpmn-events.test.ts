@@ -17,8 +17,9 @@ import {
   instanceCompleted,
   rejectsWithCode,
   waitUntil,
+  completeOne,
+  startInstance,
   type Harness,
-  type Variables,
 } from '../helpers/engine-harness.ts';
 
 const MINUTE = 60_000;
@@ -31,18 +32,6 @@ const signal = (id: string, name: string) => `<bpmn:signal id="${id}" name="${na
 const signalDef = (ref: string) => `<bpmn:signalEventDefinition signalRef="${ref}" />`;
 const messageDef = (ref: string) => `<bpmn:messageEventDefinition messageRef="${ref}" />`;
 
-type CompleteVariables = Parameters<Harness["zb"]["completeJob"]>[0]["variables"];
-
-async function start(h: Harness, bpmnProcessId: string, variables: Variables = {}) {
-  return (await h.zb.createProcessInstance({ bpmnProcessId, variables })).processInstanceKey;
-}
-
-async function completeOne(h: Harness, type: string, variables: CompleteVariables = {}) {
-  const job = await activateOne(h.zb, type);
-  await h.zb.completeJob({ jobKey: job.key, variables });
-  return job;
-}
-
 function instancesOf(h: Harness, bpmnProcessId: string) {
   return eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').filter((r) => r.value.flowScopeKey === undefined && r.value.bpmnProcessId === bpmnProcessId);
 }
@@ -51,7 +40,7 @@ describe('Timers', () => {
   engineTest('an intermediate timer waits for its duration on the engine clock, never less', async (h) => {
     const after = `after-${h.id}`;
     await deploy(h.zb, bpmnXml(`t-${h.id}`, [startEvent(), timerCatchEvent('wait', 'PT10M'), serviceTask('after', after), endEvent(), ...chain('start', 'wait', 'after', 'end')]));
-    const pik = await start(h, `t-${h.id}`);
+    const pik = await startInstance(h, `t-${h.id}`);
     await h.engine.advanceClock(10 * MINUTE - 1000);
     assert.deepEqual(await activate(h.zb, after), [], 'not before ten minutes');
     await h.engine.advanceClock(2000);
@@ -73,10 +62,10 @@ describe('Timers', () => {
         ...chain('start', 'wait', 'date', 'end'),
       ]),
     );
-    const ok = await start(h, `tf-${h.id}`, { delay: 'PT1S' });
+    const ok = await startInstance(h, `tf-${h.id}`, { delay: 'PT1S' });
     await h.engine.advanceClock(1500);
     await waitUntil(() => instanceCompleted(h.engine, ok));
-    const bad = await start(h, `tf-${h.id}`, { delay: 'soon' });
+    const bad = await startInstance(h, `tf-${h.id}`, { delay: 'soon' });
     await waitUntil(() => incidentsCreated(h.engine, bad).length === 1);
     const incident = incidentsCreated(h.engine, bad)[0]!;
     assert.equal(incident.value.errorType, 'EXTRACT_VALUE_ERROR');
@@ -99,7 +88,7 @@ describe('Timers', () => {
         ...chain('late', 'escalate', 'end2'),
       ]),
     );
-    const pik = await start(h, `tb-${h.id}`);
+    const pik = await startInstance(h, `tb-${h.id}`);
     const job = await activateOne(h.zb, slow);
     await h.engine.advanceClock(61 * MINUTE);
     await completeOne(h, escalate);
@@ -123,7 +112,7 @@ describe('Timers', () => {
         ...chain('tick', 'remind', 'end2'),
       ]),
     );
-    const pik = await start(h, `tc-${h.id}`);
+    const pik = await startInstance(h, `tc-${h.id}`);
     for (let i = 0; i < 2; i++) {
       await h.engine.advanceClock(10 * MINUTE + 10);
       await completeOne(h, remind);
@@ -176,8 +165,8 @@ describe('Signals', () => {
       'boundary.bpmn',
     );
     await deploy(h.zb, bpmnXml(`sigstart-${h.id}`, [`<bpmn:startEvent id="start">${signalDef('s')}</bpmn:startEvent>`, endEvent(), ...chain('start', 'end')], { roots: [signal('s', name)] }), 'start.bpmn');
-    const waiting = await start(h, `sigcatch-${h.id}`);
-    const working = await start(h, `sigboundary-${h.id}`);
+    const waiting = await startInstance(h, `sigcatch-${h.id}`);
+    const working = await startInstance(h, `sigboundary-${h.id}`);
     const job = await activateOne(h.zb, slow);
     const response = await h.zb.broadcastSignal({ signalName: name, variables: { why: 'test' } });
     assert.match(String(response.key), /^\d+$/);
@@ -214,7 +203,7 @@ describe('Signals', () => {
       ),
       'sender.bpmn',
     );
-    const pik = await start(h, `sender-${h.id}`, { order: 42 });
+    const pik = await startInstance(h, `sender-${h.id}`, { order: 42 });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     const jobs = await activate(h.zb, got, { requestTimeout: 2000, max: 5 });
     await waitUntil(() => instancesOf(h, `receiver-${h.id}`).length === 2, 5000, 'two receiver instances');
@@ -250,7 +239,7 @@ describe('Messages on boundaries and gateways', () => {
         { roots: [message('mn', `note-${h.id}`, '=id'), message('mc', `cancel-${h.id}`, '=id')] },
       ),
     );
-    const pik = await start(h, `mb-${h.id}`, { id: 'k' });
+    const pik = await startInstance(h, `mb-${h.id}`, { id: 'k' });
     const job = await activateOne(h.zb, work);
     await h.zb.publishMessage({ name: `note-${h.id}`, correlationKey: 'k', variables: { n: 1 }, timeToLive: 0 });
     await completeOne(h, note);
@@ -275,7 +264,7 @@ describe('Messages on boundaries and gateways', () => {
       ),
     );
     await h.zb.publishMessage({ name: `cancel-${h.id}`, correlationKey: 'early', timeToLive: 60_000 });
-    const pik = await start(h, `mbb-${h.id}`, { id: 'early' });
+    const pik = await startInstance(h, `mbb-${h.id}`, { id: 'early' });
     await completeOne(h, cancelled);
     await waitUntil(() => instanceCompleted(h.engine, pik));
     assert.deepEqual(await activate(h.zb, work), [], 'the task was left at once');
@@ -306,8 +295,8 @@ describe('Messages on boundaries and gateways', () => {
         { roots: [message('m', `pay-${h.id}`, '=orderId')] },
       ),
     );
-    const byMessage = await start(h, `ebg-${h.id}`, { orderId: 'o1' });
-    const byTimer = await start(h, `ebg-${h.id}`, { orderId: 'o2' });
+    const byMessage = await startInstance(h, `ebg-${h.id}`, { orderId: 'o1' });
+    const byTimer = await startInstance(h, `ebg-${h.id}`, { orderId: 'o2' });
     await h.zb.publishMessage({ name: `pay-${h.id}`, correlationKey: 'o1', variables: { amount: 5 }, timeToLive: 0 });
     const job = await completeOne(h, paid);
     assert.equal(job.processInstanceKey, byMessage);
@@ -337,7 +326,7 @@ describe('Messages on boundaries and gateways', () => {
         { roots: [message('m', `out-${h.id}`)] },
       ),
     );
-    const pik = await start(h, `mt-${h.id}`);
+    const pik = await startInstance(h, `mt-${h.id}`);
     await completeOne(h, send);
     await completeOne(h, sendEnd);
     await waitUntil(() => instanceCompleted(h.engine, pik));

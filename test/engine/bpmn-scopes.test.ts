@@ -17,8 +17,9 @@ import {
   instanceCompleted,
   rejectsWithCode,
   waitUntil,
+  completeOne,
+  startInstance,
   type Harness,
-  type Variables,
 } from '../helpers/engine-harness.ts';
 
 const subProcess = (id: string, body: string[], extra = '') => `<bpmn:subProcess id="${id}"${extra}>${body.join('')}</bpmn:subProcess>`;
@@ -36,18 +37,6 @@ const multiTask = (id: string, type: string, loop: string, sequential = false, c
   `<bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:extensionElements>${loop}</bpmn:extensionElements>` +
   `${completion ? `<bpmn:completionCondition>${completion.replace(/>/g, '&gt;').replace(/</g, '&lt;')}</bpmn:completionCondition>` : ''}` +
   `</bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`;
-
-type CompleteVariables = Parameters<Harness["zb"]["completeJob"]>[0]["variables"];
-
-async function start(h: Harness, bpmnProcessId: string, variables: Variables = {}) {
-  return (await h.zb.createProcessInstance({ bpmnProcessId, variables })).processInstanceKey;
-}
-
-async function completeOne(h: Harness, type: string, variables: CompleteVariables = {}) {
-  const job = await activateOne(h.zb, type);
-  await h.zb.completeJob({ jobKey: job.key, variables });
-  return job;
-}
 
 function elementEvents(h: Harness, intent: string, elementId: string) {
   return eventsOf(h.engine, 'PROCESS_INSTANCE', intent).filter((r) => r.value.elementId === elementId);
@@ -71,7 +60,7 @@ describe('Embedded subprocess', () => {
         ...chain('start', 'sub', 'b', 'end'),
       ]),
     );
-    const pik = await start(h, `sub-${h.id}`, { x: 1 });
+    const pik = await startInstance(h, `sub-${h.id}`, { x: 1 });
     const a = await activateOne(h.zb, inner);
     assert.deepEqual({ ...a.variables }, { x: 1, local: 1 }, 'the subprocess input is visible inside');
     await h.zb.completeJob({ jobKey: a.key, variables: { fromInside: 'yes' } });
@@ -107,7 +96,7 @@ describe('Embedded subprocess', () => {
         ...chain('start', 'sub', 'after', 'end'),
       ]),
     );
-    const pik = await start(h, `term-${h.id}`);
+    const pik = await startInstance(h, `term-${h.id}`);
     await completeOne(h, after);
     await waitUntil(() => instanceCompleted(h.engine, pik));
     assert.deepEqual(await activate(h.zb, slow), [], 'the slow task was terminated with its job');
@@ -134,7 +123,7 @@ describe('Embedded subprocess', () => {
         { roots: [error('err', 'BROKEN')] },
       ),
     );
-    const pik = await start(h, `suberr-${h.id}`);
+    const pik = await startInstance(h, `suberr-${h.id}`);
     const job = await activateOne(h.zb, type);
     await h.zb.throwError({ jobKey: job.key, errorCode: 'BROKEN', errorMessage: 'no', variables: { reason: 'x' } });
     const handle = await activateOne(h.zb, handler);
@@ -161,7 +150,7 @@ describe('Event subprocess', () => {
         { roots: [error('err', 'E1')] },
       ),
     );
-    const pik = await start(h, `esp-${h.id}`);
+    const pik = await startInstance(h, `esp-${h.id}`);
     await completeOne(h, fix);
     await waitUntil(() => instanceCompleted(h.engine, pik));
     const esp = elementEvents(h, 'ELEMENT_ACTIVATED', 'onError')[0]!;
@@ -191,7 +180,7 @@ describe('Event subprocess', () => {
         { roots: [`<bpmn:message id="m" name="${name}"><bpmn:extensionElements><zeebe:subscription correlationKey="=id" /></bpmn:extensionElements></bpmn:message>`] },
       ),
     );
-    const pik = await start(h, `espmsg-${h.id}`, { id: 'k1' });
+    const pik = await startInstance(h, `espmsg-${h.id}`, { id: 'k1' });
     await h.zb.publishMessage({ name, correlationKey: 'k1', variables: { n: 1 }, timeToLive: 0 });
     await completeOne(h, side);
     await h.zb.publishMessage({ name, correlationKey: 'k1', variables: { n: 2 }, timeToLive: 0 });
@@ -222,7 +211,7 @@ describe('Event subprocess', () => {
         ]),
       ]),
     );
-    const pik = await start(h, `esptimer-${h.id}`);
+    const pik = await startInstance(h, `esptimer-${h.id}`);
     const job = await activateOne(h.zb, main);
     await h.engine.advanceClock(3_600_000 + 10);
     await completeOne(h, late);
@@ -247,7 +236,7 @@ describe('Call activity', () => {
 
   engineTest('runs the called process with the parent variables and hands its variables back', async (h) => {
     const { childType, afterType } = await deployChildAndParent(h);
-    const pik = await start(h, `parent-${h.id}`, { order: 7 });
+    const pik = await startInstance(h, `parent-${h.id}`, { order: 7 });
     const work = await activateOne(h.zb, childType);
     assert.notEqual(work.processInstanceKey, pik, 'the job belongs to the called instance');
     assert.deepEqual({ ...work.variables }, { order: 7 });
@@ -263,7 +252,7 @@ describe('Call activity', () => {
 
   engineTest('propagateAllChildVariables=false keeps the child variables in the child', async (h) => {
     const { childType, afterType } = await deployChildAndParent(h, ' propagateAllChildVariables="false"');
-    await start(h, `parent-${h.id}`, { order: 1 });
+    await startInstance(h, `parent-${h.id}`, { order: 1 });
     await completeOne(h, childType, { secret: 's' });
     const after = await activateOne(h.zb, afterType);
     assert.deepEqual({ ...after.variables }, { order: 1 });
@@ -271,7 +260,7 @@ describe('Call activity', () => {
 
   engineTest('cancelling the parent terminates the child; the child cannot be cancelled on its own', async (h) => {
     const { childType } = await deployChildAndParent(h);
-    const pik = await start(h, `parent-${h.id}`);
+    const pik = await startInstance(h, `parent-${h.id}`);
     const work = await activateOne(h.zb, childType);
     await rejectsWithCode(h.zb.cancelProcessInstance(work.processInstanceKey), 9, /Cancel the root process instance/);
     await h.zb.cancelProcessInstance(pik);
@@ -283,7 +272,7 @@ describe('Call activity', () => {
   engineTest('a missing called process is a CALLED_ELEMENT_ERROR incident that deploying and resolving fixes', async (h) => {
     const afterType = `after-${h.id}`;
     await deploy(h.zb, bpmnXml(`caller-${h.id}`, [startEvent(), callActivity('call', `later-${h.id}`), serviceTask('after', afterType), endEvent(), ...chain('start', 'call', 'after', 'end')]));
-    const pik = await start(h, `caller-${h.id}`);
+    const pik = await startInstance(h, `caller-${h.id}`);
     await waitUntil(() => incidentsCreated(h.engine, pik).length === 1);
     const incident = incidentsCreated(h.engine, pik)[0]!;
     assert.equal(incident.value.errorType, 'CALLED_ELEMENT_ERROR');
@@ -312,7 +301,7 @@ describe('Call activity', () => {
       ]),
       'parent.bpmn',
     );
-    const pik = await start(h, `parent-${h.id}`);
+    const pik = await startInstance(h, `parent-${h.id}`);
     const work = await activateOne(h.zb, childType);
     await h.zb.throwError({ jobKey: work.key, errorCode: 'ANY' });
     await completeOne(h, handled);
@@ -335,7 +324,7 @@ describe('Multi-instance', () => {
         ...chain('start', 'each', 'after', 'end'),
       ]),
     );
-    const pik = await start(h, `mi-${h.id}`, { items: ['a', 'b', 'c'] });
+    const pik = await startInstance(h, `mi-${h.id}`, { items: ['a', 'b', 'c'] });
     const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
     assert.equal(jobs.length, 3);
     assert.deepEqual(jobs.map((j) => [j.variables.item, j.variables.loopCounter]).sort(), [['a', 1], ['b', 2], ['c', 3]]);
@@ -354,7 +343,7 @@ describe('Multi-instance', () => {
       h.zb,
       bpmnXml(`seq-${h.id}`, [startEvent(), multiTask('each', type, '<zeebe:loopCharacteristics inputCollection="=[1,2,3]" inputElement="n" />', true), endEvent(), ...chain('start', 'each', 'end')]),
     );
-    const pik = await start(h, `seq-${h.id}`);
+    const pik = await startInstance(h, `seq-${h.id}`);
     for (const n of [1, 2, 3]) {
       const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
       assert.equal(jobs.length, 1, 'only one inner instance is active');
@@ -375,21 +364,21 @@ describe('Multi-instance', () => {
         ...chain('start', 'each', 'end'),
       ]),
     );
-    const pik = await start(h, `cc-${h.id}`, { items: [1, 2, 3, 4] });
+    const pik = await startInstance(h, `cc-${h.id}`, { items: [1, 2, 3, 4] });
     const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
     assert.equal(jobs.length, 4);
     await h.zb.completeJob({ jobKey: jobs[0]!.key, variables: {} });
     await h.zb.completeJob({ jobKey: jobs[1]!.key, variables: {} });
     await waitUntil(() => instanceCompleted(h.engine, pik));
     await rejectsWithCode(h.zb.completeJob({ jobKey: jobs[2]!.key, variables: {} }), 5);
-    const empty = await start(h, `cc-${h.id}`, { items: [] });
+    const empty = await startInstance(h, `cc-${h.id}`, { items: [] });
     await waitUntil(() => instanceCompleted(h.engine, empty));
   });
 
   engineTest('an input collection that is not a list is an EXTRACT_VALUE_ERROR incident', async (h) => {
     const type = `bad-${h.id}`;
     await deploy(h.zb, bpmnXml(`bad-${h.id}`, [startEvent(), multiTask('each', type, '<zeebe:loopCharacteristics inputCollection="=items" />'), endEvent(), ...chain('start', 'each', 'end')]));
-    const pik = await start(h, `bad-${h.id}`, { items: 'nope' });
+    const pik = await startInstance(h, `bad-${h.id}`, { items: 'nope' });
     await waitUntil(() => incidentsCreated(h.engine, pik).length === 1);
     assert.equal(incidentsCreated(h.engine, pik)[0]!.value.errorType, 'EXTRACT_VALUE_ERROR');
     await h.zb.setVariables({ elementInstanceKey: pik, variables: { items: [1] }, local: false });
@@ -428,7 +417,7 @@ describe('Inclusive gateway', () => {
 
   engineTest('takes every true flow and the join waits for all of them', async (h) => {
     const { a, b, after } = await deployInclusive(h);
-    const pik = await start(h, `incl-${h.id}`, { x: 10 });
+    const pik = await startInstance(h, `incl-${h.id}`, { x: 10 });
     await completeOne(h, a);
     assert.deepEqual(await activate(h.zb, after), [], 'the join waits for b');
     await completeOne(h, b);
@@ -439,11 +428,11 @@ describe('Inclusive gateway', () => {
 
   engineTest('with one true flow the join passes after that one; with none the default flow is taken', async (h) => {
     const { a, b, after } = await deployInclusive(h);
-    const one = await start(h, `incl-${h.id}`, { x: 2 });
+    const one = await startInstance(h, `incl-${h.id}`, { x: 2 });
     await completeOne(h, a);
     await completeOne(h, after);
     await waitUntil(() => instanceCompleted(h.engine, one));
-    const none = await start(h, `incl-${h.id}`, { x: 0 });
+    const none = await startInstance(h, `incl-${h.id}`, { x: 0 });
     await completeOne(h, b);
     await completeOne(h, after);
     await waitUntil(() => instanceCompleted(h.engine, none));
@@ -469,7 +458,7 @@ describe('Multi-instance scopes', () => {
         ...chain('timeout', 'late', 'end2'),
       ]),
     );
-    const pik = await start(h, `misub-${h.id}`, { items: [1, 2] });
+    const pik = await startInstance(h, `misub-${h.id}`, { items: [1, 2] });
     const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
     assert.deepEqual(jobs.map((j) => j.variables.item).sort(), [1, 2]);
     await h.zb.completeJob({ jobKey: jobs[0]!.key, variables: {} });
@@ -494,7 +483,7 @@ describe('Multi-instance scopes', () => {
       ]),
       'calls.bpmn',
     );
-    const pik = await start(h, `calls-${h.id}`);
+    const pik = await startInstance(h, `calls-${h.id}`);
     for (const letter of ['x', 'y']) {
       const job = await activateOne(h.zb, childType);
       assert.equal(job.variables.letter, letter);
@@ -525,7 +514,7 @@ describe('A loop with no wait state', () => {
     await rejectsWithCode(h.zb.createProcessInstance({ bpmnProcessId: `spin-${h.id}`, variables: {} }), 13, /too many follow-up commands/);
     assert.equal(eventsOf(h.engine, 'ERROR', 'CREATED').length, 1);
     await deploy(h.zb, bpmnXml(`ok-${h.id}`, [startEvent(), endEvent(), ...chain('start', 'end')]), 'ok.bpmn');
-    const pik = await start(h, `ok-${h.id}`);
+    const pik = await startInstance(h, `ok-${h.id}`);
     await waitUntil(() => instanceCompleted(h.engine, pik));
   });
 });

@@ -161,6 +161,16 @@ export async function activateOne(zb: ZeebeClient, type: string, options: Activa
   return jobs[0]!;
 }
 
+/** CompleteJob's variables, as the SDK types them. */
+export type CompleteVariables = Parameters<ZeebeClient['completeJob']>[0]['variables'];
+
+/** Activates one job of `type` (see activateOne), completes it with `variables` and returns it. */
+export async function completeOne(h: Harness, type: string, variables: CompleteVariables = {}) {
+  const job = await activateOne(h.zb, type);
+  await h.zb.completeJob({ jobKey: job.key, variables });
+  return job;
+}
+
 /* ---------- processes ---------- */
 
 /** Deploys BPMN XML under `name` through the SDK and returns the first process's metadata. */
@@ -169,6 +179,11 @@ export async function deploy(zb: ZeebeClient, xml: string, name = 'process.bpmn'
   const process = response.deployments[0]?.process;
   assert.ok(process, `the deployment of ${name} should contain a process: ${JSON.stringify(response)}`);
   return process;
+}
+
+/** Creates an instance of the latest version of `bpmnProcessId` and returns its key. */
+export async function startInstance(h: Harness, bpmnProcessId: string, variables: Variables = {}) {
+  return (await h.zb.createProcessInstance({ bpmnProcessId, variables })).processInstanceKey;
 }
 
 /* ---------- records ---------- */
