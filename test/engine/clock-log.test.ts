@@ -8,22 +8,19 @@
  * - `kill -9` of the standalone engine after a pin: the restarted engine is still pinned at that instant.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Camunda8 } from '@camunda8/sdk';
 import { restoreClock } from '../../src/engine/processing/clock.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
 import { startEngine } from '../../src/testing/index.ts';
 import { bpmnXml, chain, endEvent, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
 import { activate, deploy, eventsOf, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
-const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const MAIN = join(ROOT, 'src/engine/main.ts');
 const DAY = 86_400_000;
 
 const dirs: string[] = [];
@@ -225,39 +222,6 @@ describe('engine clock on the log', () => {
 
 /* ---------- kill -9 of the standalone engine ---------- */
 
-interface Child {
-  process: ChildProcess;
-  address: string;
-  restAddress: string;
-  output(): string;
-}
-
-async function spawnEngine(t: TestContext, dir: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir, '--port', '0', '--rest-port', '0'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const m = /forager engine listening on (\S+) \(REST (http:\/\/\S+?),/.exec(output);
-      if (m) resolve(m);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the engine exited (${code}) before it was ready:\n${output}`)));
-  });
-  return { process: child, address: ready[1]!, restAddress: ready[2]!, output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
 
 describe('engine clock on the log: kill -9', () => {
   it('after a pin and kill -9 the standalone engine comes back pinned at that instant, with its timer still waiting', { timeout: 60_000 }, async (t) => {

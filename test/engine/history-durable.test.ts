@@ -10,12 +10,10 @@
  * - figures: snapshot size with the history dump for N ended instances.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Camunda8 } from '@camunda8/sdk';
 import { encodeValue } from '../../src/engine/log/codec.ts';
 import { decodeSnapshot, encodeSnapshot, restoreSections, type SnapshotSection } from '../../src/engine/log/snapshot.ts';
@@ -25,12 +23,11 @@ import { createClock } from '../../src/engine/time/clock.ts';
 import { startEngine } from '../../src/testing/index.ts';
 import { emptyProcess, oneTaskProcess } from '../helpers/bpmn.ts';
 import { activateOne, deploy, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const MAIN = join(ROOT, 'src/engine/main.ts');
 
 const dirs: string[] = [];
 after(() => {
@@ -275,39 +272,6 @@ describe('snapshot sections', () => {
 
 /* ---------- kill -9 of the standalone engine ---------- */
 
-interface Child {
-  process: ChildProcess;
-  address: string;
-  restAddress: string;
-  output(): string;
-}
-
-async function spawnEngine(t: TestContext, dir: string, args: string[] = []): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir, '--port', '0', '--rest-port', '0', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      const m = /forager engine listening on (\S+) \(REST (http:\/\/\S+?),/.exec(output);
-      if (m) resolve(m);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the engine exited (${code}) before it was ready:\n${output}`)));
-  });
-  return { process: child, address: ready[1]!, restAddress: ready[2]!, output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
 
 describe('history with a data directory: kill -9', () => {
   it('a snapshot plus the records after it rebuild the same history, nothing counted twice', { timeout: 90_000 }, async (t) => {
