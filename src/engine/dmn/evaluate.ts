@@ -14,7 +14,7 @@
  * Pure: no state, no clock but the `now` given (for FEEL's now()/today()).
  *
  * @example
- * const result = evaluateDrg(drg, 'dish', { season: 'Fall', guestCount: 4 }, Date.now());
+ * const result = evaluateDrg(drg, 'dish', { season: 'Fall', guestCount: 4 }, clock.now());
  * if (result.ok) console.log(result.output);
  */
 import { unaryTest } from 'feelin';

@@ -25,7 +25,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload } from 'jose';
-import { wallNow } from '../time/wall.ts';
+import { wallNow } from '../time/clock.ts';
 
 /** How the engine checks bearer tokens (the shape of `EngineOptions.auth`). */
 export interface AuthOptions {
