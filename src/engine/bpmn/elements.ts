@@ -147,10 +147,15 @@ function activateElement(command: Command, ctx: ProcessingContext): void {
   onActivate(ctx, instance, node, value);
 }
 
-/** Opens the element's boundary events (not on inner instances: their body has them). */
-function openBoundaries(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode): boolean {
-  if (node.boundaries.length === 0 || isInnerInstance(ctx, instance)) return true;
-  return openCatchEvents(ctx, instance, catchElementsOf(modelOf(ctx, instance), node, 'boundaries'), { instance, node });
+/** The element's boundary events (none on inner instances: their body has them). */
+function boundariesOf(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode): FlowNode[] {
+  if (node.boundaries.length === 0 || isInnerInstance(ctx, instance)) return [];
+  return catchElementsOf(modelOf(ctx, instance), node, 'boundaries');
+}
+
+/** Opens the element's boundary events, and `also` (its own event, for a receive task), in one go. */
+function openBoundaries(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode, also: FlowNode[] = []): boolean {
+  return openCatchEvents(ctx, instance, [...also, ...boundariesOf(ctx, instance, node)], { instance, node });
 }
 
 function openEventSubprocesses(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode): boolean {
@@ -195,7 +200,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
       if (node.calledDecision) return evaluateDecisionTask(ctx, instance, node);
       return createJob(ctx, instance, node);
     case 'receiveTask':
-      if (!openCatchEvents(ctx, instance, [node, ...catchElementsOf(modelOf(ctx, instance), node, 'boundaries').filter(() => !isInnerInstance(ctx, instance))], { instance, node })) return;
+      if (!openBoundaries(ctx, instance, node, [node])) return;
       return transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
     case 'intermediateCatchEvent':
       if (!openCatchEvents(ctx, instance, [node], { instance, node })) return;

@@ -55,10 +55,8 @@ function h(): CatchEventHooks {
 /* ---------- which catch events an element opens ---------- */
 
 /** The catch elements an owner subscribes to, by the role it plays. */
-export function catchElementsOf(model: ProcessModel, node: FlowNode, role: 'self' | 'boundaries' | 'gateway' | 'eventSubprocesses'): FlowNode[] {
+export function catchElementsOf(model: ProcessModel, node: FlowNode, role: 'boundaries' | 'gateway' | 'eventSubprocesses'): FlowNode[] {
   switch (role) {
-    case 'self':
-      return [node];
     case 'boundaries':
       return node.boundaries.map((id) => elementOf(model, id)).filter((b) => b.event !== 'error');
     case 'gateway':
