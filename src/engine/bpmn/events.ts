@@ -204,26 +204,21 @@ export function scheduleTimer(
 export function closeCatchEvents(ctx: ProcessingContext, ownerKey: string, which?: (catchElementId: string) => boolean): void {
   const keys = ctx.state.catchEventsByOwner.get(ownerKey);
   if (!keys) return;
+  // Each kind of catch event, with the event that closes it.
+  const kinds = [
+    ['MESSAGE_SUBSCRIPTION', 'DELETED', ctx.state.subscriptions],
+    ['TIMER', 'CANCELED', ctx.state.timers],
+    ['SIGNAL_SUBSCRIPTION', 'DELETED', ctx.state.signalSubscriptions],
+  ] as const;
   for (const key of [...keys]) {
-    const sub = ctx.state.subscriptions.get(key);
-    if (sub) {
-      if (which && !which(sub.catchElementId)) continue;
-      const { key: _k, ...value } = sub;
-      ctx.event('MESSAGE_SUBSCRIPTION', 'DELETED', key, value);
-      continue;
-    }
-    const timer = ctx.state.timers.get(key);
-    if (timer) {
-      if (which && !which(timer.catchElementId)) continue;
-      const { key: _k, ...value } = timer;
-      ctx.event('TIMER', 'CANCELED', key, value);
-      continue;
-    }
-    const signal = ctx.state.signalSubscriptions.get(key);
-    if (signal) {
-      if (which && !which(signal.catchElementId)) continue;
-      const { key: _k, ...value } = signal;
-      ctx.event('SIGNAL_SUBSCRIPTION', 'DELETED', key, value);
+    for (const [valueType, intent, table] of kinds) {
+      const row: (CatchTarget & { key: string }) | undefined = table.get(key);
+      if (!row) continue;
+      if (!which || which(row.catchElementId)) {
+        const { key: _k, ...value } = row;
+        ctx.event(valueType, intent, key, value);
+      }
+      break;
     }
   }
 }
