@@ -10,15 +10,15 @@ import { bpmnXml, chain, endEvent, flow, message, serviceTask, startEvent, timer
 import {
   activate,
   activateOne,
+  completeOne,
   deploy,
   engineTest,
   eventsOf,
   incidentsCreated,
   instanceCompleted,
   rejectsWithCode,
-  waitUntil,
-  completeOne,
   startInstance,
+  waitUntil,
   type Harness,
 } from '../helpers/engine-harness.ts';
 

@@ -6,19 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { bpmnXml, chain, endEvent, error, flow, serviceTask, startEvent } from '../helpers/bpmn.ts';
+import { bpmnXml, chain, endEvent, error, errorBoundaryEvent, flow, serviceTask, startEvent } from '../helpers/bpmn.ts';
 import {
   activate,
   activateOne,
+  completeOne,
   deploy,
   engineTest,
   eventsOf,
   incidentsCreated,
   instanceCompleted,
   rejectsWithCode,
-  waitUntil,
-  completeOne,
   startInstance,
+  waitUntil,
   type Harness,
 } from '../helpers/engine-harness.ts';
 
@@ -30,8 +30,6 @@ const errorStart = (id: string, errorRef?: string) =>
 const terminateEnd = (id: string) => `<bpmn:endEvent id="${id}"><bpmn:terminateEventDefinition /></bpmn:endEvent>`;
 const callActivity = (id: string, processId: string, attrs = '') =>
   `<bpmn:callActivity id="${id}"><bpmn:extensionElements><zeebe:calledElement processId="${processId}"${attrs} /></bpmn:extensionElements></bpmn:callActivity>`;
-const errorBoundary = (id: string, attachedTo: string, errorRef?: string) =>
-  `<bpmn:boundaryEvent id="${id}" attachedToRef="${attachedTo}"><bpmn:errorEventDefinition${errorRef ? ` errorRef="${errorRef}"` : ''} /></bpmn:boundaryEvent>`;
 const multiTask = (id: string, type: string, loop: string, sequential = false, completion?: string) =>
   `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements>` +
   `<bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:extensionElements>${loop}</bpmn:extensionElements>` +
@@ -113,7 +111,7 @@ describe('Embedded subprocess', () => {
         [
           startEvent(),
           subProcess('sub', [startEvent('s0'), serviceTask('work', type), endEvent('e0'), ...chain('s0', 'work', 'e0')]),
-          errorBoundary('caught', 'sub', 'err'),
+          errorBoundaryEvent('caught', 'sub', 'err'),
           serviceTask('handle', handler),
           endEvent(),
           endEvent('end2'),
@@ -292,7 +290,7 @@ describe('Call activity', () => {
       bpmnXml(`parent-${h.id}`, [
         startEvent(),
         callActivity('call', `child-${h.id}`),
-        errorBoundary('caught', 'call'),
+        errorBoundaryEvent('caught', 'call'),
         serviceTask('handle', handled),
         endEvent(),
         endEvent('end2'),
