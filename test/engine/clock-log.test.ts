@@ -8,45 +8,17 @@
  * - `kill -9` of the standalone engine after a pin: the restarted engine is still pinned at that instant.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
-import { Camunda8 } from '@camunda8/sdk';
+import { describe, it } from 'node:test';
 import { restoreClock } from '../../src/engine/processing/clock.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
-import { startEngine } from '../../src/testing/index.ts';
 import { bpmnXml, chain, endEvent, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
-import { activate, deploy, eventsOf, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { activate, deploy, eventsOf, openEngine, tempDirs, type Engine } from '../helpers/engine-harness.ts';
 import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
 const DAY = 86_400_000;
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forager-clock-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function open(t: TestContext, options: Parameters<typeof startEngine>[0] = {}): Promise<{ engine: Engine; zb: ZeebeClient; close(): Promise<void> }> {
-  const engine = await startEngine(options);
-  const zb = new Camunda8(sdkConfig(engine.address)).getZeebeGrpcApiClient();
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await zb.close(2000).catch(() => undefined);
-    await engine.stop();
-  };
-  t.after(close);
-  await zb.topology();
-  return { engine, zb, close };
-}
+const tempDir = tempDirs('forager-clock-');
 
 async function rest(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
@@ -106,7 +78,7 @@ describe('clock restore (pure)', () => {
 
 describe('engine clock on the log', () => {
   it('PUT /v2/clock, advanceClock and POST /v2/clock/reset are CLOCK commands and events; an earlier instant is refused', { timeout: 20_000 }, async (t) => {
-    const { engine } = await open(t);
+    const { engine } = await openEngine(t);
     const base = engine.restAddress;
     const T = Date.now() + DAY;
     assert.equal((await pin(base, T)).status, 204);
@@ -143,7 +115,7 @@ describe('engine clock on the log', () => {
   it('a restart on the data directory keeps the pinned time; timers due by then fire in due-date order once the clock moves', { timeout: 40_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     const T = Date.now() + DAY;
     assert.equal((await pin(first.engine.restAddress, T)).status, 204);
     await deploy(first.zb, timerProcess(`late-${id}`, 'PT10M', `late-${id}`), 'late.bpmn');
@@ -155,7 +127,7 @@ describe('engine clock on the log', () => {
     assert.equal(eventsOf(first.engine, 'TIMER', 'TRIGGERED').length, 0);
     await first.close();
 
-    const second = await open(t, { dataDir: dir });
+    const second = await openEngine(t, { dataDir: dir });
     assert.equal(second.engine.clock.pinned, true, 'still pinned after the restart');
     assert.equal(second.engine.clock.now(), T + 60_000, 'at the instant pinned before the stop');
     assert.ok(second.engine.recovery?.snapshotFile, 'recovered from the stop snapshot (state.clock is in it)');
@@ -172,13 +144,13 @@ describe('engine clock on the log', () => {
 
   it('advanceClock alone pins on the log: a restart comes back at that instant even after wall time passed it', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     await first.engine.advanceClock(0);
     const pinnedAt = first.engine.clock.now();
     assert.equal(first.engine.clock.pinned, true);
     await first.close();
 
-    const second = await open(t, { dataDir: dir });
+    const second = await openEngine(t, { dataDir: dir });
     assert.ok(Date.now() > pinnedAt, 'wall time has moved on');
     assert.equal(second.engine.clock.now(), pinnedAt);
     assert.equal(second.engine.clock.pinned, true);
@@ -188,26 +160,26 @@ describe('engine clock on the log', () => {
     await second.close();
 
     // The advance made after the restart is on the log too.
-    const third = await open(t, { dataDir: dir });
+    const third = await openEngine(t, { dataDir: dir });
     assert.equal(third.engine.clock.now(), pinnedAt + 1_000);
     assert.deepEqual(third.engine.checkIntegrity(), []);
   });
 
   it('a reset after a pin into the future stays monotonic across a restart', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     const T = Date.now() + DAY;
     assert.equal((await pin(first.engine.restAddress, T)).status, 204);
     assert.equal((await rest(first.engine.restAddress, 'POST', '/v2/clock/reset')).status, 204);
     await first.close();
-    const second = await open(t, { dataDir: dir });
+    const second = await openEngine(t, { dataDir: dir });
     assert.equal(second.engine.clock.pinned, false);
     assert.ok(second.engine.clock.now() >= T, `engine time ${second.engine.clock.now()} is not before ${T}`);
   });
 
   it('the clock stays reachable over REST while the gRPC gateway is stopped, still on the log', { timeout: 20_000 }, async (t) => {
     const dir = tempDir();
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     await first.engine.stopGateway();
     const T = Date.now() + DAY;
     assert.equal((await pin(first.engine.restAddress, T)).status, 204);
@@ -215,7 +187,7 @@ describe('engine clock on the log', () => {
     assert.equal(first.engine.clock.now(), T + 1_000);
     await first.engine.startGateway();
     await first.close();
-    const second = await open(t, { dataDir: dir });
+    const second = await openEngine(t, { dataDir: dir });
     assert.equal(second.engine.clock.now(), T + 1_000);
   });
 });

@@ -10,49 +10,24 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
-import { Camunda8 } from '@camunda8/sdk';
+import { describe, it } from 'node:test';
 import { startEngine } from '../../src/testing/index.ts';
 import { bpmnXml, chain, endEvent, message, messageCatchEvent, oneTaskProcess, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
-import { activate, activateOne, deploy, eventsOf, instanceCompleted, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { activate, activateOne, deploy, eventsOf, instanceCompleted, openEngine, tempDirs } from '../helpers/engine-harness.ts';
 import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forager-durable-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('forager-durable-');
 
 /** An engine on `dir` with an SDK client, both closed after the test. */
-async function open(t: TestContext, dir: string, options: Parameters<typeof startEngine>[0] = {}): Promise<{ engine: Engine; zb: ZeebeClient; close(): Promise<void> }> {
-  const engine = await startEngine({ dataDir: dir, ...options });
-  const zb = new Camunda8(sdkConfig(engine.address)).getZeebeGrpcApiClient();
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await zb.close(2000).catch(() => undefined);
-    await engine.stop();
-  };
-  t.after(close);
-  await zb.topology();
-  return { engine, zb, close };
-}
-
 describe('durable engine: stop and start on the same data directory', () => {
   it('keeps deployments, instances, activated jobs with their deadlines, backoffs, buffered messages and timers', { timeout: 60_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, dir);
+    const first = await openEngine(t, { dataDir: dir });
     assert.equal(first.engine.recovery?.lastPosition, 0, 'a new directory starts empty');
     await deploy(first.zb, oneTaskProcess(`task-${id}`, `job-${id}`));
     await deploy(
@@ -80,7 +55,7 @@ describe('durable engine: stop and start on the same data directory', () => {
     assert.ok(stats && stats.fsyncs > 0 && stats.records > 0, `the log counts fsyncs and records: ${JSON.stringify(stats)}`);
     await first.close();
 
-    const second = await open(t, dir);
+    const second = await openEngine(t, { dataDir: dir });
     const recovery = second.engine.recovery!;
     assert.ok(recovery.snapshotFile, 'a clean stop leaves a snapshot');
     assert.equal(recovery.snapshotPosition, stats!.appendedPosition);
@@ -121,7 +96,7 @@ describe('durable engine: stop and start on the same data directory', () => {
   it('a buffered message within its TTL correlates after a restart', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, dir);
+    const first = await openEngine(t, { dataDir: dir });
     await deploy(
       first.zb,
       bpmnXml(`msg-${id}`, [startEvent(), messageCatchEvent('wait', 'm'), serviceTask('after', `after-${id}`), endEvent(), ...chain('start', 'wait', 'after', 'end')], {
@@ -130,7 +105,7 @@ describe('durable engine: stop and start on the same data directory', () => {
     );
     await first.zb.publishMessage({ name: `paid-${id}`, correlationKey: 'order-7', timeToLive: 3_600_000, variables: { paid: 'yes' } });
     await first.close();
-    const second = await open(t, dir);
+    const second = await openEngine(t, { dataDir: dir });
     await second.engine.advanceClock(30 * 60_000); // half the TTL
     await second.zb.createProcessInstance({ bpmnProcessId: `msg-${id}`, variables: { orderId: 'order-7' } });
     const job = await activateOne(second.zb, `after-${id}`);
@@ -143,7 +118,7 @@ describe('durable engine: stop and start on the same data directory', () => {
 
   it('refuses a second engine on the same directory; takes over the lock of a process that is gone', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
-    const first = await open(t, dir);
+    const first = await openEngine(t, { dataDir: dir });
     await assert.rejects(startEngine({ dataDir: dir }), {
       name: 'EngineStartError',
       code: 'DATA_DIR_LOCKED',
@@ -154,7 +129,7 @@ describe('durable engine: stop and start on the same data directory', () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => dead.once('exit', resolve));
     writeFileSync(join(dir, 'engine.lock'), `${dead.pid}\n`);
-    const second = await open(t, dir);
+    const second = await openEngine(t, { dataDir: dir });
     assert.equal(second.engine.recovery?.staleLockTakenOver, true);
     assert.equal(readFileSync(join(dir, 'engine.lock'), 'utf8').trim(), String(process.pid));
     await second.close();
@@ -166,7 +141,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
   it('snapshots bound the log; a restart replays only the tail; replay speed of a large log', { timeout: 120_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, dir, { storage: { snapshotEvery: 2_000, segmentBytes: 256 * 1024 } });
+    const first = await openEngine(t, { dataDir: dir, storage: { snapshotEvery: 2_000, segmentBytes: 256 * 1024 } });
     await deploy(first.zb, oneTaskProcess(`p-${id}`, `j-${id}`));
     const raw = new RawGateway(first.engine.address);
     t.after(() => raw.close());
@@ -198,14 +173,14 @@ describe('durable engine: snapshots, compaction, damage', () => {
 
     // Restart from the snapshot: only the tail is replayed.
     const t0 = performance.now();
-    const second = await open(t, dir);
+    const second = await openEngine(t, { dataDir: dir });
     const restartMs = performance.now() - t0;
     assert.equal(second.engine.recovery!.eventsReplayed, 0);
     await second.close();
 
     // Without the snapshots, but with the whole log: replay everything (the speed of a large log).
     const whole = tempDir();
-    const big = await open(t, whole, { storage: { snapshotEvery: 10_000_000 } });
+    const big = await openEngine(t, { dataDir: whole, storage: { snapshotEvery: 10_000_000 } });
     await deploy(big.zb, oneTaskProcess(`p-${id}`, `j-${id}`));
     const bigRaw = new RawGateway(big.engine.address);
     t.after(() => bigRaw.close());
@@ -217,7 +192,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
     await big.close();
     rmSync(join(whole, 'snapshots'), { recursive: true });
     const t1 = performance.now();
-    const replayed = await open(t, whole);
+    const replayed = await openEngine(t, { dataDir: whole });
     const replayMs = performance.now() - t1;
     const recovery = replayed.engine.recovery!;
     assert.equal(recovery.snapshotPosition, 0);
@@ -234,7 +209,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
   it('a damaged newest snapshot is passed over: the older one and the log after it rebuild the state', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, dir);
+    const first = await openEngine(t, { dataDir: dir });
     await deploy(first.zb, oneTaskProcess(`p-${id}`, `j-${id}`));
     for (let i = 0; i < 3; i++) await first.zb.createProcessInstance({ bpmnProcessId: `p-${id}`, variables: { i } });
     await first.engine.snapshot();
@@ -247,7 +222,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
     const bytes = readFileSync(newest);
     bytes[bytes.length - 10]! ^= 0x01;
     writeFileSync(newest, bytes);
-    const second = await open(t, dir);
+    const second = await openEngine(t, { dataDir: dir });
     const recovery = second.engine.recovery!;
     assert.match(recovery.skippedSnapshot ?? '', /is damaged: its checksum does not match/);
     assert.equal(recovery.snapshotPosition, older);
@@ -260,7 +235,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
   it('a damaged log fails the start with LOG_CORRUPT naming the file and offset; a torn tail is cut', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, dir, { storage: { snapshotEvery: 10_000_000 } });
+    const first = await openEngine(t, { dataDir: dir, storage: { snapshotEvery: 10_000_000 } });
     await deploy(first.zb, oneTaskProcess(`p-${id}`, `j-${id}`));
     for (let i = 0; i < 5; i++) await first.zb.createProcessInstance({ bpmnProcessId: `p-${id}`, variables: {} });
     await first.close();
@@ -271,7 +246,7 @@ describe('durable engine: snapshots, compaction, damage', () => {
 
     // A torn tail (the last write cut short): cut, reported, and the earlier records are all there.
     writeFileSync(file, original.subarray(0, original.length - 7));
-    const torn = await open(t, dir);
+    const torn = await openEngine(t, { dataDir: dir });
     assert.ok(torn.engine.recovery!.bytesCut > 0);
     assert.equal(torn.engine.recovery!.cutFile, file);
     assert.equal((await activate(torn.zb, `j-${id}`)).length, 4, 'the instance of the torn last write is gone, the four before it are there');

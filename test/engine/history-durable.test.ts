@@ -10,49 +10,23 @@
  * - figures: snapshot size with the history dump for N ended instances.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it, type TestContext } from 'node:test';
-import { Camunda8 } from '@camunda8/sdk';
+import { describe, it } from 'node:test';
 import { encodeValue } from '../../src/engine/log/codec.ts';
 import { decodeSnapshot, encodeSnapshot, restoreSections, type SnapshotSection } from '../../src/engine/log/snapshot.ts';
 import { History } from '../../src/engine/history/history.ts';
 import { EngineState } from '../../src/engine/state/state.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
-import { startEngine } from '../../src/testing/index.ts';
 import { emptyProcess, oneTaskProcess } from '../helpers/bpmn.ts';
-import { activateOne, deploy, sdkConfig, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
+import { activateOne, deploy, openEngine, tempDirs, type Engine, type ZeebeClient } from '../helpers/engine-harness.ts';
 import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forager-history-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function open(t: TestContext, options: Parameters<typeof startEngine>[0] = {}): Promise<{ engine: Engine; zb: ZeebeClient; close(): Promise<void> }> {
-  const engine = await startEngine(options);
-  const zb = new Camunda8(sdkConfig(engine.address)).getZeebeGrpcApiClient();
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await zb.close(2000).catch(() => undefined);
-    await engine.stop();
-  };
-  t.after(close);
-  await zb.topology();
-  return { engine, zb, close };
-}
+const tempDir = tempDirs('forager-history-');
 
 async function post(base: string, path: string, body: unknown = {}): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -114,13 +88,13 @@ describe('history with a data directory', () => {
   it('stop and start: every search answers the same, and the history carries on', { timeout: 40_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     const keys = await someHistory(first.zb, first.engine.restAddress, id);
     const before = await historyView(first.engine.restAddress);
     assertSomeHistory(before, keys);
     await first.close();
 
-    const second = await open(t, { dataDir: dir });
+    const second = await openEngine(t, { dataDir: dir });
     assert.equal(second.engine.recovery?.eventsReplayed, 0, 'the history came from the stop snapshot, not from a replay');
     assert.equal(second.engine.recovery?.skippedSections, undefined);
     const afterRestart = await historyView(second.engine.restAddress);
@@ -137,7 +111,7 @@ describe('history with a data directory', () => {
   it('after snapshots and compaction the early instances and incident are still found', { timeout: 90_000 }, async (t) => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
-    const first = await open(t, { dataDir: dir, storage: { snapshotEvery: 200, segmentBytes: 16 * 1024 } });
+    const first = await openEngine(t, { dataDir: dir, storage: { snapshotEvery: 200, segmentBytes: 16 * 1024 } });
     const keys = await someHistory(first.zb, first.engine.restAddress, id);
     // Enough work after it that the log below the older kept snapshot is deleted.
     await deploy(first.zb, emptyProcess(`e-${id}`), 'empty.bpmn');
@@ -157,7 +131,7 @@ describe('history with a data directory', () => {
     raw.close();
     await first.close();
 
-    const second = await open(t, { dataDir: dir, storage: { snapshotEvery: 200, segmentBytes: 16 * 1024 } });
+    const second = await openEngine(t, { dataDir: dir, storage: { snapshotEvery: 200, segmentBytes: 16 * 1024 } });
     const afterRestart = await historyView(second.engine.restAddress);
     assertSomeHistory(afterRestart, keys);
     assert.deepEqual(afterRestart, before);
@@ -167,7 +141,7 @@ describe('history with a data directory', () => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
     const history = { retentionMs: 60_000, maxEndedInstances: 10 };
-    const first = await open(t, { dataDir: dir, history });
+    const first = await openEngine(t, { dataDir: dir, history });
     await first.engine.advanceClock(0); // engine time pinned (and on the log)
     await deploy(first.zb, emptyProcess(`r-${id}`));
     const older = (await first.zb.createProcessInstance({ bpmnProcessId: `r-${id}`, variables: {} })).processInstanceKey;
@@ -179,13 +153,13 @@ describe('history with a data directory', () => {
       ((await post(engine.restAddress, '/v2/process-instances/search', { sort: [{ field: 'processInstanceKey' }] })).json.items as Json[]).map(
         (i) => i.processInstanceKey as string,
       );
-    const second = await open(t, { dataDir: dir, history });
+    const second = await openEngine(t, { dataDir: dir, history });
     assert.deepEqual(await ended(second.engine), [older, newer]);
     await second.engine.advanceClock(31_000); // the older one ended 61 s ago now
     assert.deepEqual(await ended(second.engine), [newer]);
     await second.close();
 
-    const third = await open(t, { dataDir: dir, history: { retentionMs: 60_000, maxEndedInstances: 0 } });
+    const third = await openEngine(t, { dataDir: dir, history: { retentionMs: 60_000, maxEndedInstances: 0 } });
     assert.deepEqual(await ended(third.engine), [], 'a lower count limit drops the recovered ended instances');
   });
 
@@ -193,7 +167,7 @@ describe('history with a data directory', () => {
     const dir = tempDir();
     const id = Math.random().toString(36).slice(2, 8);
     const N = 300;
-    const first = await open(t, { dataDir: dir });
+    const first = await openEngine(t, { dataDir: dir });
     await deploy(first.zb, oneTaskProcess(`f-${id}`, `f-${id}`));
     const raw = new RawGateway(first.engine.address);
     t.after(() => raw.close());

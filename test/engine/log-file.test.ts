@@ -5,27 +5,18 @@
  * state with Maps, Sets and bigints, and a snapshot of another state shape refused as SNAPSHOT_INCOMPATIBLE.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { crc32, decodeValue, encodeValue } from '../../src/engine/log/codec.ts';
 import { StorageError } from '../../src/engine/log/errors.ts';
 import { openFileLog, type FileLog } from '../../src/engine/log/file-log.ts';
 import { decodeSnapshot, encodeSnapshot, restoreSnapshot } from '../../src/engine/log/snapshot.ts';
 import type { EngineRecord } from '../../src/engine/state/records.ts';
 import { EngineState } from '../../src/engine/state/state.ts';
+import { tempDirs } from '../helpers/engine-harness.ts';
 
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forager-log-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('forager-log-');
 
 let nextPosition = 1;
 function batch(n: number, extra: Record<string, unknown> = {}): EngineRecord[] {

@@ -8,7 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { test, type TestContext } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
 import { Camunda8 } from '@camunda8/sdk';
 import { startEngine } from '../../src/testing/index.ts';
 import { RawGateway, type GrpcStatusError } from './raw-gateway.ts';
@@ -129,6 +132,41 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: number, m
     return e;
   }
   assert.fail(`expected gRPC status ${code} ${STATUS_NAMES[code]}, but the call succeeded with ${JSON.stringify(result)}`);
+}
+
+/**
+ * An engine in this process with an official SDK client on it (connected), both closed after the test or by
+ * `close()` — for tests that stop and start engines themselves (data directories, restarts).
+ */
+export async function openEngine(
+  t: TestContext,
+  options: Parameters<typeof startEngine>[0] = {},
+): Promise<{ engine: Engine; zb: ZeebeClient; close(): Promise<void> }> {
+  const engine = await startEngine(options);
+  const zb = new Camunda8(sdkConfig(engine.address)).getZeebeGrpcApiClient();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await zb.close(2000).catch(() => undefined);
+    await engine.stop();
+  };
+  t.after(close);
+  await zb.topology();
+  return { engine, zb, close };
+}
+
+/** Makes temporary directories named `prefix…`, all removed when the test file ends (call at its top level). */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /* ---------- jobs ---------- */
