@@ -25,6 +25,7 @@
  * history.processInstance(key)?.state; // 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
  */
 import type { SnapshotSection } from '../log/snapshot.ts';
+import type { ElementValue, IncidentValue, ProcessCreatedValue, VariableValue } from '../state/appliers.ts';
 import type { EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
 
@@ -377,12 +378,7 @@ export class History {
   }
 
   #processCreated(r: EngineRecord): void {
-    const v = r.value as {
-      bpmnProcessId: string;
-      version: number;
-      resourceName: string;
-      model?: { name?: string; elements?: Record<string, { name?: string }> };
-    };
+    const v = r.value as unknown as ProcessCreatedValue;
     const row: ProcessDefinitionRow = {
       processDefinitionKey: r.key,
       processDefinitionId: v.bpmnProcessId,
@@ -410,17 +406,7 @@ export class History {
   }
 
   #processInstanceEvent(r: EngineRecord): void {
-    const v = r.value as {
-      elementId: string;
-      bpmnElementType: string;
-      flowScopeKey?: string;
-      processInstanceKey: string;
-      processDefinitionKey: string;
-      bpmnProcessId: string;
-      version: number;
-      parentProcessInstanceKey?: string;
-      parentElementInstanceKey?: string;
-    };
+    const v = r.value as unknown as ElementValue;
     if (r.intent === 'SEQUENCE_FLOW_TAKEN') return;
     const isProcess = v.flowScopeKey === undefined || v.flowScopeKey === null || r.key === v.processInstanceKey;
     const state: InstanceState | undefined =
@@ -478,16 +464,7 @@ export class History {
   }
 
   #incidentCreated(r: EngineRecord): void {
-    const v = r.value as {
-      errorType: string;
-      errorMessage: string;
-      processInstanceKey: string;
-      processDefinitionKey: string;
-      bpmnProcessId: string;
-      elementId: string;
-      elementInstanceKey: string;
-      jobKey?: string;
-    };
+    const v = r.value as unknown as IncidentValue;
     const row: IncidentRow = {
       incidentKey: r.key,
       processDefinitionKey: v.processDefinitionKey,
@@ -616,7 +593,7 @@ export class History {
   }
 
   #variableSet(r: EngineRecord): void {
-    const v = r.value as { scopeKey: string; name: string; value: unknown; processInstanceKey: string };
+    const v = r.value as unknown as VariableValue;
     const id = `${v.scopeKey}\u0000${v.name}`;
     const text = JSON.stringify(v.value ?? null);
     const existing = this.#variableKeys.get(id);
