@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpmnError, IdempotencyConflictError, NonRetryableError } from '../../src/errors.ts';
+import { GRPC_STATUS_NAMES } from '../../src/transport/errors.ts';
 import {
   MAX_FAIL_MESSAGE_LENGTH,
   classifyHandlerError,
@@ -235,26 +236,7 @@ describe('retriesAfterFailure', () => {
 
 describe('isRetryableBrokerStatus', () => {
   const retryable = new Set([2, 4, 8, 13, 14]);
-  const names = [
-    'OK',
-    'CANCELLED',
-    'UNKNOWN',
-    'INVALID_ARGUMENT',
-    'DEADLINE_EXCEEDED',
-    'NOT_FOUND',
-    'ALREADY_EXISTS',
-    'PERMISSION_DENIED',
-    'RESOURCE_EXHAUSTED',
-    'FAILED_PRECONDITION',
-    'ABORTED',
-    'OUT_OF_RANGE',
-    'UNIMPLEMENTED',
-    'INTERNAL',
-    'UNAVAILABLE',
-    'DATA_LOSS',
-    'UNAUTHENTICATED',
-  ];
-  for (const [code, name] of names.entries()) {
+  for (const [code, name] of GRPC_STATUS_NAMES.entries()) {
     it(`${code} ${name} → ${retryable.has(code) ? 'retry' : 'no retry'}`, () => {
       assert.equal(isRetryableBrokerStatus(code), retryable.has(code));
     });
