@@ -35,7 +35,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompleterReport, EngineClientSpec, FromEngineClient, ToEngineClient } from './engine-client.ts';
 import { hotFunctions, type HotFunction } from './engine-profile.ts';
-import { PAYLOAD_BYTES, ROOT, epochMs, hostCpu, procCpuMs, procRssMb, rawClient, sleep, summarize, unary, type LatencySummary, type RawClient } from './lib.ts';
+import { ForkedChannel, PAYLOAD_BYTES, ROOT, epochMs, hostCpu, procCpuMs, procRssMb, rawClient, sleep, summarize, unary, type LatencySummary, type RawClient } from './lib.ts';
 
 /* ---------- cases, knobs, goals ---------- */
 
@@ -336,8 +336,7 @@ class ClientProcess {
   instances = 0;
   fresh = 0;
   onCount: () => void = () => {};
-  private tail = '';
-  private waiters: { ev: FromEngineClient['ev']; resolve: (m: FromEngineClient) => void }[] = [];
+  private readonly channel: ForkedChannel<FromEngineClient, ToEngineClient>;
 
   constructor(spec: EngineClientSpec) {
     this.child = track(
@@ -348,46 +347,25 @@ class ClientProcess {
         env: { ...process.env, BENCH_ENGINE_CLIENT: JSON.stringify(spec) },
       }),
     );
-    const keep = (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString()).slice(-2000);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    this.child.on('message', (m: FromEngineClient) => {
+    this.channel = new ForkedChannel<FromEngineClient, ToEngineClient>(this.child, 'client process', (m) => {
       if (m.ev === 'count') {
         this.jobs = m.jobs;
         this.instances = m.instances;
         this.fresh = m.fresh;
         this.onCount();
-        return;
+        return true;
       }
       if (m.ev === 'marked') this.fresh = 0;
-      const i = this.waiters.findIndex((w) => w.ev === m.ev);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
+      return false;
     });
   }
 
   next<E extends FromEngineClient['ev']>(ev: E, timeoutMs: number): Promise<Extract<FromEngineClient, { ev: E }>> {
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`client process exited (${code}) while waiting for '${ev}': ${this.tail.trim().slice(-600)}`));
-      const timer = setTimeout(() => {
-        this.child.off('exit', onExit);
-        reject(new Error(`client process sent no '${ev}' within ${timeoutMs} ms: ${this.tail.trim().slice(-600)}`));
-      }, timeoutMs);
-      this.child.once('exit', onExit);
-      this.waiters.push({
-        ev,
-        resolve: (m) => {
-          clearTimeout(timer);
-          this.child.off('exit', onExit);
-          resolve(m as Extract<FromEngineClient, { ev: E }>);
-        },
-      });
-    });
+    return this.channel.next(ev, timeoutMs) as Promise<Extract<FromEngineClient, { ev: E }>>;
   }
 
   send(message: ToEngineClient): void {
-    if (this.child.connected) this.child.send(message);
+    this.channel.send(message);
   }
 
   async stop(): Promise<void> {

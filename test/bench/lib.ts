@@ -3,6 +3,7 @@
  * the SDK's own proto, the one-task process, the ~10 KB payload, the messages they exchange over the IPC
  * channel, and small statistics helpers.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,5 +190,62 @@ export function hostCpu(): { busy: number; total: number } | undefined {
     return { busy: total - idle, total };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The parent's side of a forked bench process: keeps the tail of its output for error messages, hands each
+ * IPC message to `onMessage` (which returns true when it consumed it, e.g. a running count), and lets the
+ * parent wait for the next message of a kind. A message whose `ev` is in `wakesAll` resolves any waiter.
+ */
+export class ForkedChannel<From extends { ev: string }, To> {
+  #tail = '';
+  readonly #waiters: { ev: string; resolve: (m: From) => void }[] = [];
+
+  constructor(
+    readonly child: ChildProcess,
+    private readonly what: string,
+    onMessage: (m: From) => boolean,
+    wakesAll: readonly string[] = [],
+  ) {
+    const keep = (chunk: Buffer) => {
+      this.#tail = (this.#tail + chunk.toString()).slice(-2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('message', (m: From) => {
+      if (onMessage(m)) return;
+      const i = this.#waiters.findIndex((w) => w.ev === m.ev || wakesAll.includes(m.ev));
+      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
+    });
+  }
+
+  /** The last output of the process, for error messages. */
+  get tail(): string {
+    return this.#tail.trim().slice(-600);
+  }
+
+  /** Waits for the next message of kind `ev`; rejects when the process exits first or after `timeoutMs`. */
+  next(ev: From['ev'], timeoutMs: number): Promise<From> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${this.what} exited (${code}) while waiting for '${ev}': ${this.tail}`));
+      const timer = setTimeout(() => {
+        this.child.off('exit', onExit);
+        reject(new Error(`${this.what} sent no '${ev}' within ${timeoutMs} ms: ${this.tail}`));
+      }, timeoutMs);
+      this.child.once('exit', onExit);
+      this.#waiters.push({
+        ev,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.child.off('exit', onExit);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  send(message: To): void {
+    if (this.child.connected) this.child.send(message as object);
   }
 }

@@ -54,6 +54,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
+  ForkedChannel,
   PAYLOAD_BYTES,
   ROOT,
   epochMs,
@@ -216,8 +217,7 @@ class WorkerProcess {
   counts: number[];
   /** Jobs handled since the last mark that were created after it. */
   fresh = 0;
-  private waiters: { ev: FromWorker['ev']; resolve: (m: FromWorker) => void }[] = [];
-  private tail = '';
+  private readonly channel: ForkedChannel<FromWorker, ToWorker>;
   private onCount: () => void;
 
   constructor(spec: WorkerSpec, onCount: () => void) {
@@ -243,47 +243,31 @@ class WorkerProcess {
         },
       }),
     );
-    const keep = (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString()).slice(-2000);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    this.child.on('message', (message: FromWorker) => {
-      if (message.ev === 'count') {
-        this.counts = message.counts;
-        this.fresh = message.fresh;
-        this.onCount();
-        return;
-      }
-      // Counts sent before the mark were about the previous window (IPC keeps the order).
-      if (message.ev === 'marked') this.fresh = 0;
-      const i = this.waiters.findIndex((w) => w.ev === message.ev || message.ev === 'unavailable');
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(message);
-    });
+    this.channel = new ForkedChannel<FromWorker, ToWorker>(
+      this.child,
+      'worker process',
+      (message) => {
+        if (message.ev === 'count') {
+          this.counts = message.counts;
+          this.fresh = message.fresh;
+          this.onCount();
+          return true;
+        }
+        // Counts sent before the mark were about the previous window (IPC keeps the order).
+        if (message.ev === 'marked') this.fresh = 0;
+        return false;
+      },
+      ['unavailable'],
+    );
   }
 
   /** Waits for the next message of this kind (or 'unavailable'); rejects when the process exits first. */
   next<E extends FromWorker['ev']>(ev: E, timeoutMs: number): Promise<Extract<FromWorker, { ev: E | 'unavailable' }>> {
-    return new Promise((resolveMessage, reject) => {
-      const onExit = (code: number | null) => reject(new Error(`worker process exited (${code}) while waiting for '${ev}': ${this.tail.trim().slice(-600)}`));
-      const timer = setTimeout(() => {
-        this.child.off('exit', onExit);
-        reject(new Error(`worker process sent no '${ev}' within ${timeoutMs} ms: ${this.tail.trim().slice(-600)}`));
-      }, timeoutMs);
-      this.child.once('exit', onExit);
-      this.waiters.push({
-        ev,
-        resolve: (m) => {
-          clearTimeout(timer);
-          this.child.off('exit', onExit);
-          resolveMessage(m as Extract<FromWorker, { ev: E | 'unavailable' }>);
-        },
-      });
-    });
+    return this.channel.next(ev, timeoutMs) as Promise<Extract<FromWorker, { ev: E | 'unavailable' }>>;
   }
 
   send(message: ToWorker): void {
-    if (this.child.connected) this.child.send(message);
+    this.channel.send(message);
   }
 
   async stop(): Promise<void> {
