@@ -198,7 +198,7 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
       child.kill('SIGKILL');
       throw new CliError(`the engine did not report ready within ${READY_TIMEOUT_MS / 1000} s; last lines of ${paths.log}:\n${tail(log)}`, EXIT.RUNTIME);
     }
-    if (/PORT_IN_USE|EADDRINUSE|in use/i.test(log)) {
+    if (/PORT_IN_USE|EADDRINUSE/.test(log)) {
       throw new CliError(`port ${options.port ?? 0} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
     }
     const how = exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code}`;

@@ -135,6 +135,24 @@ describe('durable engine: stop and start on the same data directory', () => {
     await second.close();
     assert.equal(readdirSync(dir).includes('engine.lock'), false, 'stop releases the lock');
   });
+
+  it('takes over the lock of a zombie (an engine that exited but was not reaped, as under an init that does not reap)', { timeout: 30_000 }, async (t) => {
+    const dir = tempDir();
+    // `sleep 0` ends at once; its parent becomes `sleep 5` (exec), which never waits for it: a zombie for 5 s.
+    const shell = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    t.after(() => shell.kill('SIGKILL'));
+    const zombie = Number((await new Promise<Buffer>((resolve) => shell.stdout.once('data', resolve))).toString().trim());
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Z'; i++) {
+      state = /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${zombie}/stat`, 'utf8'))?.[1] ?? '';
+      if (state !== 'Z') await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(state, 'Z', `pid ${zombie} should be a zombie`);
+    writeFileSync(join(dir, 'engine.lock'), `${zombie}\n`);
+    const engine = await openEngine(t, { dataDir: dir });
+    assert.equal(engine.engine.recovery?.staleLockTakenOver, true);
+    await engine.close();
+  });
 });
 
 describe('durable engine: snapshots, compaction, damage', () => {

@@ -92,12 +92,20 @@ interface KeptSnapshot {
 
 /* ---------- lock ---------- */
 
+/**
+ * Whether the process that wrote a lock still runs. A zombie (exited, not yet reaped — seen on machines whose
+ * init does not reap) answers `kill(pid, 0)` but holds nothing: it counts as gone.
+ */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 
