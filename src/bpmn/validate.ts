@@ -280,10 +280,11 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
 
 async function checkDmn(file: string, xml: string): Promise<ResourceReport> {
   const problems: Problem[] = [];
-  const { default: DmnModdle } = (await import('dmn-moddle')) as unknown as { default: new () => { fromXML(xml: string, type: string): Promise<{ warnings: { message: string }[] }> } };
+  const { DmnModdle } = await import('dmn-moddle');
+  const moddle = new DmnModdle();
   try {
-    const parsed = await new DmnModdle().fromXML(xml, 'dmn:Definitions');
-    for (const warning of parsed.warnings) {
+    const parsed = await moddle.fromXML(xml, 'dmn:Definitions');
+    for (const warning of parsed.warnings as { message: string }[]) {
       const { line, text } = moddleMessage(warning.message);
       if (/^unknown attribute/.test(text)) continue;
       problems.push({ severity: 'error', file, message: text, ...(line !== undefined ? { line } : {}) });

@@ -170,6 +170,31 @@ export default defineWorker({
     assert.equal(fromFile.stdout.trim().split('\n')[1], '{"greeting":"Hello, File"}');
   });
 
+  it('deploy of BPMN, DMN and a form in one deployment; the business rule task evaluates the deployed decision', async () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', 'dmn');
+    const files = ['dish-process.bpmn', 'dish.dmn', 'dish.form'].map((name) => join(fixtures, name));
+    const dry = await forager(['deploy', '--dry-run', ...files], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^ok .*dish\.dmn$/m);
+
+    const deploy = await forager(['--json', 'deploy', ...files], env);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    const { resources } = JSON.parse(deploy.stdout) as { resources: { kind: string; version: number }[] };
+    assert.deepEqual(
+      resources.map((r) => `${r.kind} v${r.version}`),
+      ['process v1', 'decision v1', 'decision v1', 'decisionRequirements v1', 'form v1'],
+      deploy.stdout,
+    );
+
+    const started = await forager(['start', 'dish-process', '--variables', '{"month":1,"guestCount":20}', '--await', '--fetch-variables', 'meal'], env);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout.trim().split('\n')[1], '{"meal":"Roastbeef"}');
+
+    const broken = await forager(['deploy', join(fixtures, 'broken.dmn'), file('more/greeting.bpmn')], env);
+    assert.equal(broken.code, 2, broken.stderr);
+    assert.match(broken.stderr, /broken\.dmn:\d+: error: not well-formed XML/);
+  });
+
   it('publish: a waiting instance receives the message and its variables', async () => {
     const awaiting = forager(['start', 'cli_payment', '--variables', '{"orderId":"A-17"}', '--await', '--request-timeout', '20s'], env);
     const publish = await forager(['publish', 'cli-paid', '--correlation-key', 'A-17', '--variables', '{"amount":42.5}', '--ttl', '1m', '--message-id', 'pay-A-17'], env);
