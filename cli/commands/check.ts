@@ -104,7 +104,8 @@ Example:
           lines.push(`warning: worker '${type}' (${worker}) requires variable '${variable}', which no process using it sets or maps: it must come with the start variables or a message`);
         }
       }
-      out.result(lines, {
+      // --quiet: the verdicts (ok / error) only, no warnings.
+      out.result(out.flags.quiet ? lines.filter((line) => !line.startsWith('warning:')) : lines, {
         ok: missing.length === 0,
         jobTypes: found,
         missingWorkers: missing,

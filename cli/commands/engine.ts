@@ -1,7 +1,7 @@
 /**
  * `forager engine up|down|status`: forager's own engine as a background process for local work.
  *
- * This file never imports the engine: it spawns `src/engine/main.ts` detached, with its output in
+ * This file never imports the engine: it spawns `src/engine/main.ts` (`main.js` when built) detached, with its output in
  * `<state>/engine.log`, waits for its ready line, and records pid and port in `<state>/engine.json`.
  * It reaches the engine only over the wire (the reachability probe), like any client.
  */
@@ -16,8 +16,12 @@ import { resolveStateDir } from '../../src/config/index.ts';
 import { checkReachable } from '../../src/transport/index.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
+import { examples, output, type Output } from '../lib/output.ts';
 
-const ENGINE_MAIN = fileURLToPath(new URL('../../src/engine/main.ts', import.meta.url));
+// Beside this file's own kind: the TypeScript sources run through tsx, the built image's JavaScript (dist/) as it is.
+const BUILT = import.meta.url.endsWith('.js');
+const ENGINE_MAIN = fileURLToPath(new URL(`../../src/engine/main.${BUILT ? 'js' : 'ts'}`, import.meta.url));
+const ENGINE_LOADER = BUILT ? [] : ['--import', import.meta.resolve('tsx')];
 const REPO_ROOT = dirname(dirname(dirname(ENGINE_MAIN)));
 const READY_LINE = /forager engine listening on (\S+):(\d+) \(REST (http:\/\/\S+?),/;
 const READY_TIMEOUT_MS = 15_000;
@@ -77,7 +81,7 @@ function isEngineAlive(pid: number): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/^\d+ \(.*\) Z/.test(stat)) return false;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('main.ts');
+    return cmdline.includes(ENGINE_MAIN);
   } catch {
     return true; // no /proc: trust kill(0)
   }
@@ -85,21 +89,25 @@ function isEngineAlive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function printAddress(io: CliIo, address: string, restAddress: string | undefined, auth?: EngineAuth) {
-  io.out(`ZEEBE_ADDRESS=${address}`);
-  io.out(`ZEEBE_GRPC_ADDRESS=grpc://${address}`);
-  if (restAddress) io.out(`ZEEBE_REST_ADDRESS=${restAddress}`);
+/** Prints the environment that points a client at the engine: `NAME=value` lines, or one JSON object with `--json`. */
+async function printAddress(out: Output, address: string, restAddress: string | undefined, auth?: EngineAuth) {
+  const env: Record<string, string> = { ZEEBE_ADDRESS: address, ZEEBE_GRPC_ADDRESS: `grpc://${address}` };
+  if (restAddress) env.ZEEBE_REST_ADDRESS = restAddress;
+  let tokenUrl: unknown;
+  if (auth) {
+    // What a client needs besides its own ZEEBE_CLIENT_ID / ZEEBE_CLIENT_SECRET: the token endpoint (from the
+    // issuer's discovery document, when it answers) and the audience.
+    env.CAMUNDA_AUTH_STRATEGY = 'OAUTH';
+    tokenUrl = await fetch(`${auth.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2_000) })
+      .then(async (response) => (response.ok ? ((await response.json()) as { token_endpoint?: unknown }).token_endpoint : undefined))
+      .catch(() => undefined);
+    if (typeof tokenUrl === 'string') env.CAMUNDA_OAUTH_URL = tokenUrl;
+    if (auth.audience) env.ZEEBE_TOKEN_AUDIENCE = auth.audience;
+  }
+  out.result(Object.entries(env).map(([name, value]) => `${name}=${value}`), env);
   if (!auth) return;
-  // What a client needs besides its own ZEEBE_CLIENT_ID / ZEEBE_CLIENT_SECRET: the token endpoint (from the
-  // issuer's discovery document, when it answers) and the audience.
-  io.out('CAMUNDA_AUTH_STRATEGY=OAUTH');
-  const tokenUrl = await fetch(`${auth.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(2_000) })
-    .then(async (response) => (response.ok ? ((await response.json()) as { token_endpoint?: unknown }).token_endpoint : undefined))
-    .catch(() => undefined);
-  if (typeof tokenUrl === 'string') io.out(`CAMUNDA_OAUTH_URL=${tokenUrl}`);
-  if (auth.audience) io.out(`ZEEBE_TOKEN_AUDIENCE=${auth.audience}`);
-  io.err(
-    `forager: the engine requires bearer tokens of ${auth.issuer}${auth.audience ? ` for audience '${auth.audience}'` : ''}; ` +
+  out.note(
+    `the engine requires bearer tokens of ${auth.issuer}${auth.audience ? ` for audience '${auth.audience}'` : ''}; ` +
       `set ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET${typeof tokenUrl === 'string' ? '' : ' and CAMUNDA_OAUTH_URL (the issuer\'s token endpoint)'} too`,
   );
 }
@@ -125,7 +133,7 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string }): Promise<number> {
+async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string }): Promise<number> {
   const paths = statePaths(io);
   await mkdir(paths.dir, { recursive: true });
   const dataDirOption = options.dataDir ?? (io.env.FORAGER_ENGINE_DATA_DIR?.trim() || undefined);
@@ -151,8 +159,8 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
       if (options.authIssuer !== undefined && options.authIssuer !== existing.auth?.issuer) {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) with other authentication settings; run \`forager engine down\` first`, EXIT.RUNTIME);
       }
-      io.err(`forager: reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
-      await printAddress(io, existing.address, existing.restAddress, existing.auth);
+      out.note(`reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
+      await printAddress(out, existing.address, existing.restAddress, existing.auth);
       return EXIT.OK;
     }
     await rm(paths.record, { force: true });
@@ -171,7 +179,7 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
   const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
 
   const logFd = openSync(paths.log, 'w');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
+  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -221,8 +229,8 @@ async function up(io: CliIo, options: { port?: number; authIssuer?: string; auth
   await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   child.unref();
   const recovered = /forager engine recovered (.*)/.exec(log)?.[1];
-  if (dataDir !== undefined) io.err(`forager: the engine keeps its state in ${dataDir}${recovered ? `; recovered ${recovered.replace(/ from \S+/, '')}` : ''}`);
-  await printAddress(io, address, restAddress, auth);
+  if (dataDir !== undefined) out.note(`the engine keeps its state in ${dataDir}${recovered ? `; recovered ${recovered.replace(/ from \S+/, '')}` : ''}`);
+  await printAddress(out, address, restAddress, auth);
   return EXIT.OK;
 }
 
@@ -235,16 +243,16 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
   return !isEngineAlive(pid);
 }
 
-async function down(io: CliIo): Promise<number> {
+async function down(io: CliIo, out: Output): Promise<number> {
   const paths = statePaths(io);
   const record = await readRecord(paths.record);
   if (!record) {
-    io.out('forager: no engine is running');
+    out.result(['forager: no engine is running'], { stopped: false, running: false });
     return EXIT.OK;
   }
   if (!isEngineAlive(record.pid)) {
     await rm(paths.record, { force: true });
-    io.out(`forager: no engine is running (removed the record of pid ${record.pid}, which had already stopped)`);
+    out.result([`forager: no engine is running (removed the record of pid ${record.pid}, which had already stopped)`], { stopped: false, running: false, pid: record.pid });
     return EXIT.OK;
   }
   const signal = (name: NodeJS.Signals) => {
@@ -264,28 +272,30 @@ async function down(io: CliIo): Promise<number> {
     }
   }
   await rm(paths.record, { force: true });
-  io.out(`forager: ${how} the engine at ${record.address} (pid ${record.pid})`);
+  out.result([`forager: ${how} the engine at ${record.address} (pid ${record.pid})`], { stopped: true, killed: how !== 'stopped', address: record.address, pid: record.pid });
   return EXIT.OK;
 }
 
-async function status(io: CliIo): Promise<number> {
+async function status(io: CliIo, out: Output): Promise<number> {
   const paths = statePaths(io);
   const record = await readRecord(paths.record);
   if (!record || !isEngineAlive(record.pid)) {
     if (record) await rm(paths.record, { force: true });
-    io.out('forager: engine not running');
+    out.result(['forager: engine not running'], { running: false });
     return EXIT.NOT_RUNNING;
   }
-  const uptime = formatUptime(Date.now() - Date.parse(record.startedAt));
+  const uptimeMs = Date.now() - Date.parse(record.startedAt);
+  const uptime = formatUptime(uptimeMs);
+  const facts = { pid: record.pid, address: record.address, restAddress: record.restAddress, uptimeMs, dataDir: record.dataDir, logFile: record.logFile };
   const answering = await checkReachable({ host: HOST, port: record.port, secure: false }, 2_000).then(
     () => true,
     () => false,
   );
   if (!answering) {
-    io.out(`forager: engine pid ${record.pid} is running but does not answer at ${record.address} (up ${uptime}); see ${record.logFile}`);
+    out.result([`forager: engine pid ${record.pid} is running but does not answer at ${record.address} (up ${uptime}); see ${record.logFile}`], { running: true, answering: false, ...facts });
     return EXIT.RUNTIME;
   }
-  io.out(`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime}${record.dataDir ? `, data in ${record.dataDir}` : ''})`);
+  out.result([`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime}${record.dataDir ? `, data in ${record.dataDir}` : ''})`], { running: true, answering: true, ...facts });
   return EXIT.OK;
 }
 
@@ -296,7 +306,7 @@ function parsePort(text: string): number {
 
 export function registerEngine(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const engine = program.command('engine').description("run forager's own Zeebe-compatible engine in the background");
-  engine
+  const up_ = engine
     .command('up')
     .description('start the engine (or reuse the running one) and print the environment that points at it')
     .option('--port <port>', 'gRPC port (default: a free port)')
@@ -306,9 +316,19 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
       '--data-dir <dir>',
       'keep the engine\'s log and snapshots in <dir>: state survives `engine down`/`up` and a crash (default: in memory; env FORAGER_ENGINE_DATA_DIR)',
     )
+    .addHelpText(
+      'after',
+      examples(
+        '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
+        '$ forager engine up',
+        'ZEEBE_ADDRESS=127.0.0.1:41235',
+        'ZEEBE_GRPC_ADDRESS=grpc://127.0.0.1:41235',
+        'ZEEBE_REST_ADDRESS=http://127.0.0.1:41237',
+      ),
+    )
     .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string }) =>
       setExit(
-        await up(io, {
+        await up(io, output(io, up_), {
           ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
           ...(opts.authIssuer === undefined ? {} : { authIssuer: opts.authIssuer }),
           ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
@@ -316,12 +336,14 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
         }),
       ),
     );
-  engine
+  const down_ = engine
     .command('down')
-    .description('stop the engine started by `engine up`')
-    .action(async () => setExit(await down(io)));
-  engine
+    .description('stop the engine started by `engine up` (its data directory, if it has one, stays)')
+    .addHelpText('after', examples('$ forager engine down', 'forager: stopped the engine at 127.0.0.1:41235 (pid 4242)'))
+    .action(async () => setExit(await down(io, output(io, down_))));
+  const status_ = engine
     .command('status')
     .description('say whether the engine runs (exit 3 when it does not)')
-    .action(async () => setExit(await status(io)));
+    .addHelpText('after', examples('$ forager engine status || forager engine up', 'forager: engine running at 127.0.0.1:41235 (pid 4242, up 5m 2s)'))
+    .action(async () => setExit(await status(io, output(io, status_))));
 }

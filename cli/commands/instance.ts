@@ -10,13 +10,9 @@ import { EXIT } from '../lib/errors.ts';
 import { notFound } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
-import { output } from '../lib/output.ts';
+import { examples, output } from '../lib/output.ts';
 
 type SetExit = (code: number) => void;
-
-function examples(...lines: string[]): string {
-  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
-}
 
 export function registerInstanceCommands(program: Command, io: CliIo, setExit: SetExit): void {
   const run = <T>(use: (session: BrokerSession) => Promise<T>) => withBroker(io, globalFlags(program), use);

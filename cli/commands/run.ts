@@ -14,6 +14,7 @@ import { NoBrokerAddressError } from '../../src/transport/index.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import { globalFlags } from '../lib/flags.ts';
 import type { CliIo } from '../lib/io.ts';
+import { examples } from '../lib/output.ts';
 import { loadWorkers } from '../lib/load-workers.ts';
 
 interface RunOptions {
@@ -53,6 +54,14 @@ export function registerRun(program: Command, io: CliIo, setExit: (code: number)
     .option('--grace <duration>', 'how long jobs in flight may finish after SIGTERM, e.g. 25s (env FORAGER_SHUTDOWN_GRACE; default 25s)')
     .option('--log-format <format>', 'json, pretty or auto: pretty when stdout is a terminal (env FORAGER_LOG_FORMAT; default auto)')
     .option('--print-config', 'print the resolved configuration (secrets redacted) at start')
+    .addHelpText(
+      'after',
+      examples(
+        '$ forager run                                      # every worker in workers/',
+        '$ FORAGER_TYPES=send-email forager run --workers dist/workers --http-port 9464',
+        '$ curl -s localhost:9464/readyz && curl -s localhost:9464/metrics | grep forager_jobs_completed_total',
+      ),
+    )
     .action(async (opts: RunOptions) => {
       const config = resolveConfig(io.env, globalFlags(program));
       const host = resolveHostConfig(io.env, {

@@ -41,3 +41,8 @@ export function output(io: CliIo, command: Command): Output {
     },
   };
 }
+
+/** The text `--help` shows after the options: `Example:` (or `Examples:`) and the lines, indented. */
+export function examples(...lines: string[]): string {
+  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+}

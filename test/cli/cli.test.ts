@@ -49,6 +49,17 @@ describe('forager CLI against its engine', () => {
         ZEEBE_REST_ADDRESS: env.ZEEBE_REST_ADDRESS,
       });
       assert.match(again.stderr, new RegExp(`reusing .* \\(pid ${pid}\\)`));
+
+      const json = await forager(['--json', 'engine', 'up'], { FORAGER_HOME: home });
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout), parseUp(again.stdout));
+      assert.equal(json.stderr, '', '--json: no notes');
+      const status = await forager(['--json', 'engine', 'status'], { FORAGER_HOME: home });
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual(
+        (({ running, answering, pid: statusPid, address }) => ({ running, answering, pid: statusPid, address }))(JSON.parse(status.stdout) as Record<string, unknown>),
+        { running: true, answering: true, pid, address: env.ZEEBE_ADDRESS },
+      );
     });
 
     it('deploys hello.bpmn, runs the workers and awaits the greeting', async () => {

@@ -286,6 +286,11 @@ export default defineWorker({
     assert.equal(report.ok, false);
     assert.deepEqual(report.missingWorkers.map((m) => m.type), ['cli-missing']);
 
+    const quiet = await forager(['--quiet', 'check', '--bpmn', file('bpmn'), '--workers', file('workers')], env);
+    assert.equal(quiet.code, 1);
+    assert.match(quiet.stdout, /^error: job type 'cli-missing'/m);
+    assert.doesNotMatch(quiet.stdout + quiet.stderr, /warning/, '--quiet: verdicts only');
+
     await rm(file('bpmn/missing.bpmn'));
     const fixed = await forager(['check', '--bpmn', file('bpmn'), '--workers', file('workers')], env);
     assert.equal(fixed.code, 0, fixed.stderr);
@@ -413,8 +418,8 @@ export default defineWorker({
   });
 
   it('--help of every command shows an example', async () => {
-    for (const command of ['deploy', 'check', 'start', 'publish', 'signal', 'cancel', 'set-variables', 'retries', 'resolve', 'status']) {
-      const help = await forager([command, '--help'], {}); // one at a time: the machine is shared
+    for (const command of ['deploy', 'check', 'start', 'publish', 'signal', 'cancel', 'set-variables', 'retries', 'resolve', 'status', 'run', 'engine up', 'engine down', 'engine status']) {
+      const help = await forager([...command.split(' '), '--help'], {}); // one at a time: the machine is shared
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, new RegExp(`Usage: forager ${command}`));
       assert.match(help.stdout, /Examples?:\n {2}\$ forager /, `${command} --help has no example`);

@@ -116,6 +116,12 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
       assert.ok(container.resources.requests.cpu && container.resources.requests.memory && container.resources.limits.memory);
       assert.ok(container.envFrom.some((e: Doc) => e.configMapRef?.name === 'forager-config'));
       assert.equal(pod.securityContext.runAsNonRoot, true);
+      if (container.securityContext?.readOnlyRootFilesystem && config.data.CAMUNDA_AUTH_STRATEGY === 'OAUTH') {
+        // The SDK's OAuth provider refuses to start when it cannot write its token cache directory.
+        const writable = container.volumeMounts.map((m: Doc) => m.mountPath as string);
+        const cacheDir = config.data.CAMUNDA_TOKEN_CACHE_DIR as string | undefined;
+        assert.ok(cacheDir && writable.some((dir: string) => cacheDir.startsWith(`${dir}/`)), `CAMUNDA_TOKEN_CACHE_DIR (${cacheDir}) lies on a writable mount (${writable.join(', ')})`);
+      }
       const graceMs = Number(/^(\d+)s$/.exec(config.data.FORAGER_SHUTDOWN_GRACE)![1]) * 1000;
       assert.ok(pod.terminationGracePeriodSeconds * 1000 > graceMs, 'the kubelet waits longer than the drain');
       assert.deepEqual(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels);
@@ -237,6 +243,29 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
       assert.equal(await exitOf(worker.child, 15_000), 0, worker.output());
       engine.child.kill('SIGTERM');
       assert.equal(await exitOf(engine.child, 15_000), 0, engine.output());
+    });
+
+    it("the image's CLI starts and stops forager's engine too (engine up, status, down on the built JavaScript)", async () => {
+      const file = dockerfile(await read('Dockerfile'));
+      const env = { FORAGER_HOME: join(app, 'home') };
+      const cli = async (...args: string[]) => {
+        const command = run([...file.entrypoint, ...args], env);
+        const code = await exitOf(command.child, 30_000);
+        return { code, output: command.output() };
+      };
+      const up = await cli('engine', 'up');
+      assert.equal(up.code, 0, up.output);
+      assert.match(up.output, /^ZEEBE_REST_ADDRESS=http:\/\/127\.0\.0\.1:\d+$/m);
+      try {
+        const status = await cli('engine', 'status');
+        assert.equal(status.code, 0, status.output);
+        assert.match(status.output, /engine running at 127\.0\.0\.1:\d+/);
+      } finally {
+        const down = await cli('engine', 'down');
+        assert.equal(down.code, 0, down.output);
+        assert.match(down.output, /stopped the engine/);
+      }
+      assert.equal((await cli('engine', 'status')).code, 3);
     });
   });
 });
