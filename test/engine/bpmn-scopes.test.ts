@@ -256,6 +256,24 @@ describe('Call activity', () => {
     assert.deepEqual({ ...after.variables }, { order: 1 });
   });
 
+  engineTest('a FEEL process id; without propagation the child gets only the inputs and only the output mappings come back', async (h) => {
+    const childType = `child-${h.id}`;
+    const afterType = `after-${h.id}`;
+    await deploy(h.zb, bpmnXml(`child-${h.id}`, [startEvent(), serviceTask('work', childType), endEvent(), ...chain('start', 'work', 'end')]), 'child.bpmn');
+    const call = `<bpmn:callActivity id="call"><bpmn:extensionElements>
+      <zeebe:calledElement processId="=childId" propagateAllParentVariables="false" propagateAllChildVariables="false" />
+      <zeebe:ioMapping><zeebe:input source="=order" target="order" /><zeebe:output source="=secret" target="kept" /></zeebe:ioMapping>
+    </bpmn:extensionElements></bpmn:callActivity>`;
+    await deploy(h.zb, bpmnXml(`parent-${h.id}`, [startEvent(), call, serviceTask('after', afterType), endEvent(), ...chain('start', 'call', 'after', 'end')]), 'parent.bpmn');
+    const pik = await startInstance(h, `parent-${h.id}`, { order: 1, other: 'x', childId: `child-${h.id}` });
+    const work = await activateOne(h.zb, childType);
+    assert.deepEqual({ ...work.variables }, { order: 1 }, 'only the inputs reach the child');
+    await h.zb.completeJob({ jobKey: work.key, variables: { secret: 's', dropped: 'd' } });
+    const after = await activateOne(h.zb, afterType);
+    assert.equal(after.processInstanceKey, pik);
+    assert.deepEqual({ ...after.variables }, { order: 1, other: 'x', childId: `child-${h.id}`, kept: 's' });
+  });
+
   engineTest('cancelling the parent terminates the child; the child cannot be cancelled on its own', async (h) => {
     const { childType } = await deployChildAndParent(h);
     const pik = await startInstance(h, `parent-${h.id}`);

@@ -304,7 +304,8 @@ function completeProcess(ctx: ProcessingContext, instance: ElementInstance, node
   const caller = root.parentElementInstanceKey ? ctx.state.elementInstances.get(root.parentElementInstanceKey) : undefined;
   if (caller?.state !== 'ACTIVATED') return;
   const callerNode = nodeOf(ctx, caller);
-  if (callerNode.calledElement?.propagateAllChildVariables !== false) applyResultVariables(ctx, caller, callerNode, all);
+  // Without propagateAllChildVariables, the output mappings still read the child's variables: only what they map leaves.
+  if (callerNode.calledElement?.propagateAllChildVariables !== false || callerNode.outputs.length > 0) applyResultVariables(ctx, caller, callerNode, all);
   ctx.followUp({ valueType: 'PROCESS_INSTANCE', intent: 'COMPLETE_ELEMENT', key: caller.key, value: {} });
 }
 
