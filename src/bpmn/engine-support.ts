@@ -86,8 +86,12 @@ const EVENTS: Readonly<Record<string, readonly string[]>> = {
 
 const shortName = (type: string) => type.replace(/^bpmn:/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 
+/** Extensions that choose which version to call: forager's engine calls the latest only. */
+const BINDINGS = new Set(['zeebe:CalledElement', 'zeebe:CalledDecision']);
+
 function extensionGaps(el: Moddle, executed: readonly string[], gap: (reason: string) => void): void {
   for (const ext of (el.extensionElements?.values ?? []) as Moddle[]) {
+    if (BINDINGS.has(ext.$type) && (ext.bindingType ?? 'latest') !== 'latest') gap(`the binding type '${ext.bindingType}' (only the latest version is called)`);
     if (METADATA_EXTENSIONS.has(ext.$type) || executed.includes(ext.$type)) continue;
     gap(`the extension element '${ext.$type}' is not run here`);
   }

@@ -50,6 +50,9 @@ const probes: [name: string, xml: string, runs: boolean][] = [
   ['execution listeners', probe(`<bpmn:serviceTask id="x"><bpmn:extensionElements><zeebe:taskDefinition type="a" /><zeebe:executionListeners><zeebe:executionListener eventType="start" type="l" /></zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>`), false],
   ['a form on a task', probe(`<bpmn:task id="x"><bpmn:extensionElements><zeebe:formDefinition formId="f" /></bpmn:extensionElements></bpmn:task>`), false],
   ['a conditional start event', probe(`<bpmn:task id="x" />`, '', `<bpmn:startEvent id="cs"><bpmn:conditionalEventDefinition><bpmn:condition>=true</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>`), false],
+  ['a call activity (latest version)', probe(`<bpmn:callActivity id="x"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="latest" /></bpmn:extensionElements></bpmn:callActivity>`), true],
+  ['a call activity bound to its deployment', probe(`<bpmn:callActivity id="x"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="deployment" /></bpmn:extensionElements></bpmn:callActivity>`), false],
+  ['a called decision bound to a version tag', probe(`<bpmn:businessRuleTask id="x"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r" bindingType="versionTag" versionTag="v1" /></bpmn:extensionElements></bpmn:businessRuleTask>`), false],
   ['a task for compensation', probe(`<bpmn:task id="x" />`, '', `<bpmn:task id="comp" isForCompensation="true" />`), false],
 ];
 

@@ -342,6 +342,7 @@ function compileNode(el: Moddle, kind: ElementKind, problem: Problem): FlowNode 
         const syntax = checkFeelSyntax(stripExpression(decisionId));
         if (syntax) problem(syntax);
       }
+      refuseBinding(decision, 'zeebe:calledDecision', problem);
       node.calledDecision = {
         decisionId: isExpr ? stripExpression(decisionId) : decisionId,
         decisionIdIsExpression: isExpr,
@@ -374,6 +375,7 @@ function compileNode(el: Moddle, kind: ElementKind, problem: Problem): FlowNode 
         const syntax = checkFeelSyntax(stripExpression(processId));
         if (syntax) problem(syntax);
       }
+      refuseBinding(called, 'zeebe:calledElement', problem);
       node.calledElement = {
         processId: isExpr ? stripExpression(processId) : processId,
         processIdIsExpression: isExpr,
@@ -383,6 +385,12 @@ function compileNode(el: Moddle, kind: ElementKind, problem: Problem): FlowNode 
     }
   }
   return node;
+}
+
+/** Only the latest version is called: binding types 'deployment' and 'versionTag' are refused, not run differently. */
+function refuseBinding(extension: Moddle, name: string, problem: Problem): void {
+  const binding = String(extension.bindingType ?? 'latest');
+  if (binding !== 'latest') problem(`the binding type '${binding}' of '${name}' is not supported by forager's engine (it calls the latest version)`);
 }
 
 function jobOf(task: Moddle, headersExt: Moddle | undefined, problem: Problem) {
