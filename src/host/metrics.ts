@@ -79,6 +79,7 @@ export function createMetrics(): HostMetrics {
         completed.inc({ type: d.type }, 0);
         failed.inc({ type: d.type, incident: 'false' }, 0);
         lost.inc({ type: d.type }, 0);
+        returned.inc({ type: d.type }, 0);
         pollErrors.inc({ type: d.type }, 0);
         streamErrors.inc({ type: d.type }, 0);
       }
