@@ -2,9 +2,11 @@
  * Timer definitions as BPMN writes them, turned into due dates on the engine clock (pure functions):
  * - `timeDuration`: an ISO 8601 duration or period (`PT10M`, `P1D`, `P1Y2M`, `-PT5S`);
  * - `timeDate`: an ISO 8601 date-time with an offset (`2026-01-01T10:00:00Z`, `…+01:00`, `…+01:00[Europe/Paris]`);
- * - `timeCycle`: ISO repetitions (`R5/PT10S`, `R/P1D`, `R3/2026-01-01T00:00:00Z/P1D`) or a Spring-style cron
- *   with a seconds field (`0 0 9-17 * * MON-FRI`), which repeats forever.
- * Calendar parts (years, months, days) are added in UTC, as on a broker running in UTC.
+ * - `timeCycle`: ISO repetitions (`R5/PT10S`, `R/P1D`, `R3/2026-01-01T00:00:00Z/P1D`) or a cron as Zeebe reads
+ *   it (Spring's `CronExpression`), which repeats forever: exactly 6 fields `second minute hour day-of-month
+ *   month day-of-week` (`0 0 9-17 * * MON-FRI`) or a macro (`@daily`); `*`, `?`, ranges, lists, steps (`0/15`
+ *   = from 0 to the maximum), names, `L`, `LW`, `nW`, `nL`, `n#k`; day-of-month AND day-of-week.
+ * Calendar parts (years, months, days) are added, and crons evaluated, in UTC, as on a broker running in UTC.
  */
 import { Cron } from 'croner';
 
@@ -109,17 +111,167 @@ export function parseCycle(text: string): TimerParse<Cycle> {
     return { ok: true, value: { kind: 'repeat', repetitions, start, interval: interval.value } };
   }
   try {
-    new Cron(trimmed, { paused: true, timezone: 'UTC' });
+    compileCron(trimmed);
   } catch (error) {
     return { ok: false, message: `Invalid timer cycle format '${text}': ${(error as Error).message}` };
   }
   return { ok: true, value: { kind: 'cron', expression: trimmed } };
 }
 
-/** The first cron time strictly after `after`, or undefined when there is none. */
+/**
+ * The first cron time strictly after `after` (evaluated in UTC), or undefined when there is none (or the
+ * expression does not parse; `parseCycle` refuses those before a timer is created).
+ */
 export function nextCronTime(expression: string, after: number): number | undefined {
-  const next = new Cron(expression, { paused: true, timezone: 'UTC' }).nextRun(new Date(after));
+  let cron: Cron;
+  try {
+    cron = compileCron(expression);
+  } catch {
+    return undefined;
+  }
+  const next = cron.nextRun(new Date(after));
   return next ? next.getTime() : undefined;
+}
+
+/* ---------- cron (Spring's CronExpression, as Zeebe reads it) ---------- */
+
+/**
+ * Spring's macros (`CronExpression.parse`), matched case-insensitively on the whole expression.
+ */
+const CRON_MACROS: Record<string, string> = {
+  '@yearly': '0 0 0 1 1 *',
+  '@annually': '0 0 0 1 1 *',
+  '@monthly': '0 0 0 1 * *',
+  '@weekly': '0 0 0 * * 0',
+  '@daily': '0 0 0 * * *',
+  '@midnight': '0 0 0 * * *',
+  '@hourly': '0 0 * * * *',
+};
+
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+/** Spring numbers days like java.time: MON = 1 … SUN = 7 (0 is Sunday too). */
+const DAY_NAMES = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+
+interface CronFieldSpec {
+  name: string;
+  /** The range `*` stands for, and that `a/b` runs up to. */
+  min: number;
+  max: number;
+  names?: string[];
+}
+
+const CRON_FIELDS: readonly CronFieldSpec[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTH_NAMES },
+  { name: 'day-of-week', min: 1, max: 7, names: DAY_NAMES },
+];
+
+const CRON_OPTIONS = {
+  paused: true,
+  // Zeebe evaluates a cron in the broker's time zone (ZoneId.systemDefault()), which for a broker is normally
+  // UTC; this engine always evaluates crons in UTC, whatever the host's zone.
+  timezone: 'UTC',
+  // Spring has no optional fields: exactly second minute hour day-of-month month day-of-week.
+  mode: '6-part',
+  // Spring matches day-of-month AND day-of-week (`0 0 0 13 * FRI` is Friday the 13th); croner's default is OR.
+  domAndDow: true,
+} as const;
+
+/**
+ * A Spring cron expression rewritten into a pattern croner reads the same way: macros expanded, names and
+ * steps turned into lists of numbers (Spring's `a/b` runs from a to the field's maximum, which croner refuses;
+ * a step over `*` in day-of-week starts at Monday = 1 in Spring, at Sunday = 0 in croner), Sunday as 0, `?`
+ * (day-of-month and day-of-week only, as in Spring) as `*`.
+ * Throws an Error whose message says what is wrong.
+ */
+function springToCroner(expression: string): string {
+  const trimmed = expression.trim();
+  let resolved = trimmed;
+  if (trimmed.startsWith('@')) {
+    const macro = CRON_MACROS[trimmed.toLowerCase()];
+    if (!macro) throw new Error(`unknown cron macro '${trimmed}' (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)`);
+    resolved = macro;
+  }
+  const fields = resolved.split(/\s+/);
+  if (fields.length !== 6) {
+    throw new Error(`a cron expression must consist of 6 fields (second minute hour day-of-month month day-of-week), found ${fields.length}`);
+  }
+  return fields.map((field, i) => cronField(field, CRON_FIELDS[i]!)).join(' ');
+}
+
+function cronField(raw: string, spec: CronFieldSpec): string {
+  const fail = (why: string): never => {
+    throw new Error(`invalid ${spec.name} field '${raw}': ${why}`);
+  };
+  const dayOfMonth = spec.name === 'day-of-month';
+  const dayOfWeek = spec.name === 'day-of-week';
+  if (raw === '*' || ((dayOfMonth || dayOfWeek) && raw === '?')) return '*';
+  let text = raw;
+  if (spec.names) {
+    text = text.toUpperCase();
+    spec.names.forEach((name, i) => {
+      text = text.split(name).join(String(i + 1));
+    });
+  }
+  const values = new Set<number>();
+  const special: string[] = [];
+  for (const part of text.split(',')) {
+    if (part === '') fail('empty list element');
+    if (dayOfMonth && /[LW]/.test(part)) {
+      special.push(quartzDayOfMonth(part, fail));
+      continue;
+    }
+    if (dayOfWeek && /[L#]/.test(part)) {
+      special.push(quartzDayOfWeek(part, fail));
+      continue;
+    }
+    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+    if (!m) fail(`'${part}' is not a value, a range or a step`);
+    const [, , from, to, step] = m!;
+    let low = from === undefined ? spec.min : checkCronValue(Number(from), spec, fail);
+    const high = to !== undefined ? checkCronValue(Number(to), spec, fail) : from === undefined || step !== undefined ? spec.max : low;
+    if (dayOfWeek && low === 7 && to !== undefined) low = 0; // Spring: Sunday (7) as the start of a range is 0
+    if (low > high) fail(`the range ${from}-${to} runs backwards`);
+    const delta = step === undefined ? 1 : Number(step);
+    if (delta < 1) fail('the step must be 1 or more');
+    for (let v = low; v <= high; v += delta) values.add(dayOfWeek && v === 7 ? 0 : v);
+  }
+  return [...[...values].sort((a, b) => a - b).map(String), ...special].join(',');
+}
+
+function checkCronValue(value: number, spec: CronFieldSpec, fail: (why: string) => never): number {
+  const min = spec.name === 'day-of-week' ? 0 : spec.min;
+  if (!Number.isSafeInteger(value) || value < min || value > spec.max) fail(`${value} is out of range ${min}-${spec.max}`);
+  return value;
+}
+
+/** `L` (last day), `LW` (last weekday), `nW` (weekday nearest to the nth). */
+function quartzDayOfMonth(part: string, fail: (why: string) => never): string {
+  if (part === 'L' || part === 'LW') return part;
+  if (/^L-\d+$/.test(part)) fail(`'${part}' (a day counted back from the last) is not supported by this engine`);
+  const m = /^(\d+)W$/.exec(part);
+  if (!m) fail(`'${part}' is not L, LW or <day>W`);
+  const day = Number(m![1]);
+  if (day < 1 || day > 31) fail(`${day} is out of range 1-31`);
+  return `${day}W`;
+}
+
+/** `nL` (the last weekday n of the month), `n#k` (the kth weekday n of the month). */
+function quartzDayOfWeek(part: string, fail: (why: string) => never): string {
+  const m = /^(\d+)(?:(L)|#(\d+))$/.exec(part);
+  if (!m) fail(`'${part}' is not <day>L or <day>#<n>`);
+  const day = Number(m![1]);
+  if (day > 7) fail(`${day} is out of range 0-7`);
+  const nth = m![2] ? 'L' : Number(m![3]);
+  if (nth !== 'L' && (nth < 1 || nth > 5)) fail(`the occurrence ${nth} must be 1 to 5`);
+  return `${day % 7}#${nth}`;
+}
+
+function compileCron(expression: string): Cron {
+  return new Cron(springToCroner(expression), CRON_OPTIONS);
 }
 
 /** A timer as the engine stores it: when it is due, and how it repeats after that. */
