@@ -92,25 +92,39 @@ const ACTIVITY_KINDS = new Set<ElementKind>([
   'callActivity',
 ]);
 
+/** What bpmn-moddle says of XML it could read only in part. */
+interface ModdleWarning {
+  message: string;
+  element?: { id?: string; $type?: string };
+  property?: string;
+  value?: unknown;
+}
+
 export async function parseBpmn(xml: string): Promise<ParseResult> {
   const moddle = new BpmnModdle({ zeebe: zeebeSchema } as Record<string, unknown>);
   let definitions: Moddle;
-  let warnings: { message: string }[];
+  let warnings: ModdleWarning[];
   try {
     const result = await moddle.fromXML(xml, 'bpmn:Definitions');
     definitions = result.rootElement;
-    warnings = result.warnings as { message: string }[];
+    warnings = result.warnings as ModdleWarning[];
   } catch (error) {
     return { ok: false, errors: [`cannot parse the XML: ${oneLine((error as Error).message)}`] };
   }
-  const errors: string[] = warnings.map((w) => `cannot read part of the XML: ${oneLine(w.message)}`);
+  // A reference to no element (a dangling sequence flow, say): bpmn-moddle drops it and says which element held it.
+  const unresolved = new Set<string>();
+  const errors: string[] = warnings.map((w) => {
+    if (!w.element?.id || !w.property || !/^unresolved reference/.test(w.message)) return `cannot read part of the XML: ${oneLine(w.message)}`;
+    unresolved.add(w.element.id);
+    return `- Element: ${w.element.id} (${w.element.$type})\n    - ERROR: its ${w.property.replace(/^bpmn:/, '')} '${String(w.value)}' is not an element of this document`;
+  });
   const processes: ProcessModel[] = [];
   const executable = ((definitions?.rootElements ?? []) as Moddle[]).filter(
     (e) => e.$type === 'bpmn:Process' && e.isExecutable === true,
   );
   if (executable.length === 0) errors.push('Must contain at least one executable process');
   for (const process of executable) {
-    const compiled = compileProcess(process, errors);
+    const compiled = compileProcess(process, errors, unresolved);
     if (compiled) processes.push(compiled);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, processes };
@@ -122,7 +136,8 @@ function oneLine(text: string): string {
 
 type Problem = (reason: string) => void;
 
-function compileProcess(process: Moddle, errors: string[]): ProcessModel | undefined {
+/** `unresolved`: elements whose references bpmn-moddle could not resolve (already reported). */
+function compileProcess(process: Moddle, errors: string[], unresolved: ReadonlySet<string>): ProcessModel | undefined {
   const problems = (id: string, kind: string): Problem => (reason: string) =>
     errors.push(`- Element: ${id} (${kind})\n    - ERROR: ${reason}`);
 
@@ -143,7 +158,7 @@ function compileProcess(process: Moddle, errors: string[]): ProcessModel | undef
       if (el.$type !== 'bpmn:SequenceFlow') continue;
       const problem = problems(el.id, 'bpmn:SequenceFlow');
       const flow: SequenceFlow = { id: el.id, source: el.sourceRef?.id, target: el.targetRef?.id };
-      if (!flow.source || !flow.target) problem('a sequence flow needs a source and a target');
+      if ((!flow.source || !flow.target) && !unresolved.has(el.id)) problem('a sequence flow needs a source and a target');
       const body: string | undefined = el.conditionExpression?.body;
       if (body !== undefined && body.trim() !== '') {
         if (!isExpression(body)) problem(`the condition '${body}' must be a FEEL expression starting with '='`);
