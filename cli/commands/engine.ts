@@ -319,11 +319,11 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
     .addHelpText(
       'after',
       examples(
-        '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
         '$ forager engine up',
         'ZEEBE_ADDRESS=127.0.0.1:41235',
         'ZEEBE_GRPC_ADDRESS=grpc://127.0.0.1:41235',
         'ZEEBE_REST_ADDRESS=http://127.0.0.1:41237',
+        '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
       ),
     )
     .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string }) =>
