@@ -255,11 +255,37 @@ test('functions are found even when a variable has the same name', () => {
   assert.equal(value('before(1, 2) and x < 1', { x: 0 }), true);
 });
 
+test('range relations feelin leaves out answer as the DMN 1.3 spec examples say', () => {
+  const cases: [string, boolean][] = [
+    ['overlaps before([1..5], [3..8])', true], ['overlaps before([1..5], [6..8])', false], ['overlaps before([1..5], [5..8])', true],
+    ['overlaps before([1..5], (5..8])', false], ['overlaps before([1..5), [5..8])', false], ['overlaps before([1..5), (1..5])', true],
+    ['overlaps before([1..5], (1..5])', true], ['overlaps before([1..5), [1..5])', false], ['overlaps before([1..5], [1..5])', false],
+    ['overlaps after([3..8], [1..5])', true], ['overlaps after([6..8], [1..5])', false], ['overlaps after((5..8], [1..5])', false],
+    ['overlaps after((1..5], [1..5))', true], ['overlaps after([1..5], [1..5])', false],
+    ['finishes(10, [1..10])', true], ['finishes(10, [1..10))', false], ['finishes([5..10], [1..10])', true], ['finishes([5..10), [1..10))', true],
+    ['finishes([1..10], [1..10))', false], ['finishes((1..10], [1..10])', true], ['finishes([3..5], [1..10])', false],
+    ['finished by([1..10], 10)', true], ['finished by([1..10), 10)', false], ['finished by([1..10], [5..10])', true], ['finished by([1..10], (1..10])', true],
+    ['during(5, [1..10])', true], ['during(12, [1..10])', false], ['during(1, [1..10])', true], ['during(10, [1..10])', true], ['during(1, (1..10])', false],
+    ['during([4..6], [1..10])', true], ['during([1..5], [1..10])', true], ['during((1..5], (1..10])', true], ['during((1..10), [1..10])', true],
+    ['during([5..10), [1..10))', true], ['during([1..10), [1..10])', true], ['during([1..10], [1..10])', true], ['during([0..5], [1..10])', false],
+    ['starts(1, [1..5])', true], ['starts(1, (1..8])', false], ['starts((1..5], [1..5])', false], ['starts([1..10], [1..10])', true],
+    ['starts((1..10), (1..10))', true], ['starts([1..3], [1..10])', true],
+    ['started by([1..10], 1)', true], ['started by((1..10], 1)', false], ['started by([1..10], [1..5])', true], ['started by((1..10], [1..5))', false],
+    ['coincides(5, 5)', true], ['coincides(3, 4)', false], ['coincides([1..5], [1..5])', true], ['coincides((1..5), [1..5))', false], ['coincides([1..5], [2..6])', false],
+    ['during(date("2026-03-10"), [date("2026-03-01")..date("2026-03-31")])', true],
+    ['overlaps before([date("2026-01-01")..date("2026-03-01")], [date("2026-02-01")..date("2026-04-01")])', true],
+    ['during(5, < 10)', true], ['during(15, < 10)', false], ['finishes([5..10], <= 10)', true],
+  ];
+  for (const [expression, expected] of cases) assert.equal(value(expression), expected, expression);
+  assert.equal(value('x >= 1 and starts(1, [1..5]) and x != 3', { x: 2 }), true, 'comparisons beside a range function of a borrowed name');
+  assert.equal(value('x >= 3', { x: 2 }), false);
+  const mixed = evaluateFeel('during("a", [1..10])', {}, NOW);
+  assert.equal(ok(mixed).value, null, 'a string against a number range is not comparable');
+});
+
 test('every Camunda built-in is callable, except the known gaps', () => {
-  // feelin's range functions below are stubs, and fromAi is for Camunda's AI agents.
-  const knownGaps = new Set([
-    'overlaps before', 'overlaps after', 'finishes', 'finished by', 'during', 'starts', 'started by', 'coincides', 'fromAi',
-  ]);
+  // fromAi is for Camunda's AI agents.
+  const knownGaps = new Set(['fromAi']);
   const missing = new Set<string>();
   for (const builtin of camundaBuiltins) {
     const call = `${builtin.name}(${(builtin.params ?? []).map(() => 'null').join(', ')})`;

@@ -8,7 +8,7 @@
 // ASSERT_FAILURE, which makes the whole evaluation fail.
 
 import { randomUUID } from 'node:crypto';
-import { FeelDate, FeelDateTime, FeelDuration, FeelFunction, FeelTime, parseDate, parseDateTime } from 'feelin';
+import { FeelDate, FeelDateTime, FeelDuration, FeelFunction, FeelRange, FeelTime, parseDate, parseDateTime } from 'feelin';
 import { feelEquals, formatDuration, formatValue, isPlainObject, toPlain } from './values.ts';
 
 /** Per-evaluation state the functions read and write. Evaluation is synchronous, so one suffices. */
@@ -410,6 +410,142 @@ export const comparisonFunctions: Readonly<Record<string, FeelFunction>> = {
     return typeof equal === 'boolean' ? !equal : equal;
   }),
 };
+
+// ── ranges ───────────────────────────────────────────────────────────────────────────────────────
+//
+// The DMN 1.3 range relations feelin leaves unimplemented (overlaps before/after, finishes, finished by,
+// during, starts, started by, coincides), defined as the spec defines them: on a range's bounds and their
+// inclusion, or on a point. A missing bound (`< 10` is a range without start) is unbounded on that side.
+
+interface Range {
+  readonly start: unknown;
+  readonly end: unknown;
+  readonly 'start included': boolean;
+  readonly 'end included': boolean;
+}
+
+function isRange(value: unknown): value is Range {
+  return value instanceof FeelRange;
+}
+
+/** -1, 0 or 1; undefined when the two cannot be compared. `side` places a null bound at −∞ (start) or +∞ (end). */
+function comparePoints(a: unknown, b: unknown, side: { a?: 'start' | 'end'; b?: 'start' | 'end' } = {}): number | undefined {
+  if (a == null || b == null) {
+    const unbounded = (v: unknown, s: 'start' | 'end' | undefined) => (v != null ? 0 : s === 'start' ? -1 : s === 'end' ? 1 : undefined);
+    const ra = unbounded(a, side.a);
+    const rb = unbounded(b, side.b);
+    return ra === undefined || rb === undefined ? undefined : Math.sign(ra - rb);
+  }
+  const kind = kindOf(a);
+  if (!ORDERED.has(kind) || kindOf(b) !== kind) return undefined;
+  const x = orderKey(a, kind);
+  const y = orderKey(b, kind);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Defines a range relation: `points` answers for the operand kinds given, the rest is an invocation failure. */
+function rangeRelation(name: string, relation: (a: unknown, b: unknown, cmp: typeof comparePoints) => boolean | undefined, accepts: (a: unknown, b: unknown) => boolean): void {
+  define(name, ['a', 'b'], [2], (a, b) => {
+    if (!accepts(a, b)) return illegalArguments(name, [a, b]);
+    const result = relation(a, b, comparePoints);
+    return result === undefined ? illegalArguments(name, [a, b]) : result;
+  });
+}
+
+const bothRanges = (a: unknown, b: unknown) => isRange(a) && isRange(b);
+const pointOrRangeThenRange = (a: unknown, b: unknown) => isRange(b) && a != null;
+const rangeThenPointOrRange = (a: unknown, b: unknown) => isRange(a) && b != null;
+
+/** a and b compare as `test` says; undefined when they cannot be compared. */
+function holds(sign: number | undefined, test: (sign: number) => boolean): boolean | undefined {
+  return sign === undefined ? undefined : test(sign);
+}
+
+/** All of the parts hold; undefined as soon as one cannot be decided. */
+function all(...parts: (() => boolean | undefined)[]): boolean | undefined {
+  for (const part of parts) {
+    const value = part();
+    if (value !== true) return value;
+  }
+  return true;
+}
+
+function any(...parts: (() => boolean | undefined)[]): boolean | undefined {
+  let undecided = false;
+  for (const part of parts) {
+    const value = part();
+    if (value === true) return true;
+    if (value === undefined) undecided = true;
+  }
+  return undecided ? undefined : false;
+}
+
+function overlapsBefore(r1: Range, r2: Range): boolean | undefined {
+  return all(
+    () => any(
+      () => holds(comparePoints(r1.start, r2.start, { a: 'start', b: 'start' }), (c) => c < 0),
+      () => all(() => holds(comparePoints(r1.start, r2.start, { a: 'start', b: 'start' }), (c) => c === 0), () => r1['start included'] && !r2['start included']),
+    ),
+    () => any(
+      () => holds(comparePoints(r1.end, r2.start, { a: 'end', b: 'start' }), (c) => c > 0),
+      () => all(() => holds(comparePoints(r1.end, r2.start, { a: 'end', b: 'start' }), (c) => c === 0), () => r1['end included'] && r2['start included']),
+    ),
+    () => any(
+      () => holds(comparePoints(r1.end, r2.end, { a: 'end', b: 'end' }), (c) => c < 0),
+      () => all(() => holds(comparePoints(r1.end, r2.end, { a: 'end', b: 'end' }), (c) => c === 0), () => !r1['end included'] || r2['end included']),
+    ),
+  );
+}
+
+/** Range `inner` lies within `outer` (bounds and inclusion). */
+function within(inner: Range, outer: Range): boolean | undefined {
+  return all(
+    () => any(
+      () => holds(comparePoints(outer.start, inner.start, { a: 'start', b: 'start' }), (c) => c < 0),
+      () => all(() => holds(comparePoints(outer.start, inner.start, { a: 'start', b: 'start' }), (c) => c === 0), () => outer['start included'] || !inner['start included']),
+    ),
+    () => any(
+      () => holds(comparePoints(inner.end, outer.end, { a: 'end', b: 'end' }), (c) => c < 0),
+      () => all(() => holds(comparePoints(inner.end, outer.end, { a: 'end', b: 'end' }), (c) => c === 0), () => !inner['end included'] || outer['end included']),
+    ),
+  );
+}
+
+const sameStart = (r1: Range, r2: Range) =>
+  all(() => holds(comparePoints(r1.start, r2.start, { a: 'start', b: 'start' }), (c) => c === 0), () => r1['start included'] === r2['start included']);
+const sameEnd = (r1: Range, r2: Range) =>
+  all(() => holds(comparePoints(r1.end, r2.end, { a: 'end', b: 'end' }), (c) => c === 0), () => r1['end included'] === r2['end included']);
+
+/** The point lies in the range. */
+function pointIn(point: unknown, range: Range): boolean | undefined {
+  return all(
+    () => (range.start == null ? true : holds(comparePoints(range.start, point), (c) => c < 0 || (c === 0 && range['start included']))),
+    () => (range.end == null ? true : holds(comparePoints(point, range.end), (c) => c < 0 || (c === 0 && range['end included']))),
+  );
+}
+
+rangeRelation('overlaps before', (a, b) => overlapsBefore(a as Range, b as Range), bothRanges);
+rangeRelation('overlaps after', (a, b) => overlapsBefore(b as Range, a as Range), bothRanges);
+const finishes = (a: unknown, b: unknown): boolean | undefined => {
+  const range = b as Range;
+  if (!isRange(a)) return all(() => range['end included'], () => holds(comparePoints(a, range.end), (c) => c === 0));
+  return all(() => sameEnd(a, range), () => within(a, range));
+};
+rangeRelation('finishes', finishes, pointOrRangeThenRange);
+rangeRelation('finished by', (a, b) => finishes(b, a), rangeThenPointOrRange);
+rangeRelation('during', (a, b) => (isRange(a) ? within(a, b as Range) : pointIn(a, b as Range)), pointOrRangeThenRange);
+const starts = (a: unknown, b: unknown): boolean | undefined => {
+  const range = b as Range;
+  if (!isRange(a)) return all(() => range['start included'], () => holds(comparePoints(a, range.start), (c) => c === 0));
+  return all(() => sameStart(a, range), () => within(a, range));
+};
+rangeRelation('starts', starts, pointOrRangeThenRange);
+rangeRelation('started by', (a, b) => starts(b, a), rangeThenPointOrRange);
+rangeRelation(
+  'coincides',
+  (a, b) => (isRange(a) && isRange(b) ? all(() => sameStart(a, b), () => sameEnd(a, b)) : !isRange(a) && !isRange(b) ? holds(comparePoints(a, b), (c) => c === 0) : undefined),
+  (a, b) => a != null && b != null,
+);
 
 /** The extension functions by FEEL name. */
 export const extensionFunctions: ReadonlyMap<string, FeelFunction> = functions;

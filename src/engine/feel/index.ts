@@ -231,7 +231,7 @@ function analyse(text: string): Analysis {
 //
 // `a < b` becomes `before((a), (b))`, a call of a FEEL-Scala-like comparison (./functions.ts) that reports
 // NOT_COMPARABLE for values of different types. The function is bound, in the evaluation context, to the
-// name of one of feelin's range built-ins that Zeebe models hardly use: feelin scans all its built-ins
+// name of one of the range built-ins that Zeebe models hardly use: feelin scans all its built-ins
 // (~40 µs) for every name that is not one, and a context entry shadows a built-in. A text that uses one
 // of those names itself gets `__feel_lt`-style names instead. Comparisons inside a filter
 // (`items[price > 5]`) stay: feelin evaluates a filter per item only when it is a comparison itself.
@@ -514,7 +514,8 @@ function run(expression: string, variables: Record<string, unknown>, now: number
       for (const [name] of analysis.rewritten.functions) comparisonNames.add(name);
     }
   }
-  entries.push(...textAnalysis.extensions);
+  // The borrowed comparison names win over the range functions of the same name (the text never calls those: see analyse).
+  entries.push(...textAnalysis.extensions.filter(([name]) => !comparisonNames.has(name)));
   const clashes = textAnalysis.namedCalls.filter(
     (site) =>
       site.name !== undefined &&
