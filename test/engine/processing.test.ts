@@ -9,6 +9,7 @@ import { createMemoryLog } from '../../src/engine/log/log.ts';
 import { ProcessingEngine } from '../../src/engine/processing/engine.ts';
 import { registerProcessors } from '../../src/engine/processing/processors.ts';
 import { checkIndexes, checkReplay } from '../../src/engine/state/integrity.ts';
+import { addToIndex } from '../../src/engine/state/state.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
 
 const xml = `<?xml version="1.0"?>
@@ -95,7 +96,7 @@ test('the integrity checks catch a change made outside an applier and an index e
   job.retries = 42; // not through an applier
   assert.deepEqual(checkReplay(checked.state, log.records()), ["replaying the log gives a different 'jobs' table"]);
 
-  checked.state.activatable.get('work')!.add('999');
+  addToIndex(checked.state.activatable, 'work', '999');
   assert.match(checkIndexes(checked.state).join('\n'), /holds job 999, which does not exist/);
   clock.dispose();
 });

@@ -13,7 +13,7 @@
 import { evaluateString, evaluateStringOrNumberAsString, evaluateTemporal } from '../feel/index.ts';
 import type { ProcessingContext } from '../processing/engine.ts';
 import type { SignalSubscriptionValue, SubscriptionValue, TimerValue } from '../state/appliers.ts';
-import { correlationIndexKey, type CatchTarget, type ElementInstance, type Timer } from '../state/state.ts';
+import { correlationIndexKey, indexValues, type CatchTarget, type ElementInstance, type Timer } from '../state/state.ts';
 import {
   addInterval,
   firstOfCycle,
@@ -160,7 +160,7 @@ function fail(ctx: ProcessingContext, on: { instance: ElementInstance; node: Flo
 }
 
 function oldestBufferedFor(ctx: ProcessingContext, name: string, correlationKey: string, bpmnProcessId: string): string | undefined {
-  for (const messageKey of ctx.state.messagesByCorrelation.get(correlationIndexKey(name, correlationKey)) ?? []) {
+  for (const messageKey of indexValues(ctx.state.messagesByCorrelation, correlationIndexKey(name, correlationKey))) {
     const message = ctx.state.messages.get(messageKey);
     if (message && message.deadline > ctx.now && !message.correlatedProcesses.has(bpmnProcessId)) return messageKey;
   }
@@ -202,15 +202,15 @@ export function scheduleTimer(
  * the event subprocess starts of a scope that an interrupting event subprocess took over).
  */
 export function closeCatchEvents(ctx: ProcessingContext, ownerKey: string, which?: (catchElementId: string) => boolean): void {
-  const keys = ctx.state.catchEventsByOwner.get(ownerKey);
-  if (!keys) return;
+  const keys = [...indexValues(ctx.state.catchEventsByOwner, ownerKey)];
+  if (keys.length === 0) return;
   // Each kind of catch event, with the event that closes it.
   const kinds = [
     ['MESSAGE_SUBSCRIPTION', 'DELETED', ctx.state.subscriptions],
     ['TIMER', 'CANCELED', ctx.state.timers],
     ['SIGNAL_SUBSCRIPTION', 'DELETED', ctx.state.signalSubscriptions],
   ] as const;
-  for (const key of [...keys]) {
+  for (const key of keys) {
     for (const [valueType, intent, table] of kinds) {
       const row: (CatchTarget & { key: string }) | undefined = table.get(key);
       if (!row) continue;
@@ -307,7 +307,7 @@ export function rearm(ctx: ProcessingContext, timer: Timer): void {
 
 /** A signal was broadcast: every open subscription with its name fires. */
 export function triggerSignal(ctx: ProcessingContext, signalName: string, variables: Record<string, unknown>): void {
-  for (const key of [...(ctx.state.signalSubscriptionsByName.get(signalName) ?? [])]) {
+  for (const key of [...indexValues(ctx.state.signalSubscriptionsByName, signalName)]) {
     const sub = ctx.state.signalSubscriptions.get(key);
     if (!sub) continue; // closed by an earlier trigger of this broadcast
     triggerCatch(ctx, sub, variables);

@@ -3,7 +3,7 @@
  */
 import type { ProcessingContext } from '../processing/engine.ts';
 import type { ElementValue, StartCorrelationValue, TimerValue } from '../state/appliers.ts';
-import { correlationIndexKey, type ElementInstance, type Message, type ProcessDefinition } from '../state/state.ts';
+import { correlationIndexKey, indexValues, type ElementInstance, type Message, type ProcessDefinition } from '../state/state.ts';
 import { closeCatchEvents, scheduleTimer } from './events.ts';
 import type { ProcessModel } from './model.ts';
 
@@ -99,8 +99,7 @@ export function onRootEnded(ctx: ProcessingContext, root: ElementInstance): void
   const definition = ctx.state.latestProcess(root.bpmnProcessId);
   if (!definition) return;
   for (const start of definition.model.messageStartEvents) {
-    const keys = ctx.state.messagesByCorrelation.get(correlationIndexKey(start.messageName, correlationKey));
-    for (const messageKey of keys ?? []) {
+    for (const messageKey of indexValues(ctx.state.messagesByCorrelation, correlationIndexKey(start.messageName, correlationKey))) {
       const message = ctx.state.messages.get(messageKey);
       if (message && message.deadline > ctx.now && startByMessage(ctx, root.bpmnProcessId, message)) return;
     }

@@ -23,6 +23,7 @@ import type { BatchResult, ProcessingEngine } from '../processing/engine.ts';
 import type { ActivateValue, ActivatedJob } from '../processing/jobs.ts';
 import { TENANT, type PreparedResource } from '../processing/processors.ts';
 import type { Command, EngineRecord } from '../state/records.ts';
+import { indexSize } from '../state/state.ts';
 import type { Cancel, Clock } from '../time/clock.ts';
 import {
   GatewayError,
@@ -729,7 +730,7 @@ export class Gateway {
     }
     for (const type of forPolls) {
       const polls = this.#polls.get(type);
-      while (polls && polls.length > 0 && this.#engine.state.activatable.get(type)?.size) {
+      while (polls && polls.length > 0 && indexSize(this.#engine.state.activatable, type) > 0) {
         const poll = polls[0]!;
         if (this.#tryActivate(poll.call, poll.request)) {
           poll.done = true;

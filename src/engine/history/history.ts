@@ -136,12 +136,6 @@ export interface VariableRow {
 }
 
 /** What one process instance owns in the history, so that retention can drop it whole. */
-interface Owned {
-  elements: Set<string>;
-  variables: Set<string>;
-  incidents: Set<string>;
-  jobs: Set<string>;
-}
 
 /**
  * The history as a snapshot holds it: JSON text (encoded natively, no tags), rows column-wise, so that field
@@ -229,7 +223,8 @@ export class History {
   readonly #variableKeys = new Map<string, string>();
   /** process instance key → active incident count. */
   readonly #activeIncidents = new Map<string, number>();
-  readonly #owned = new Map<string, Owned>();
+  /** process instance key → the keys of its element, variable, incident and job rows (one list: keys are unique). */
+  readonly #owned = new Map<string, string[]>();
   /** Ended process instances, in the order they ended → end time (engine epoch ms). */
   readonly #ended = new Map<string, number>();
 
@@ -314,14 +309,14 @@ export class History {
     for (const [key, names] of d.elementNames as [string, [string, string][]][]) this.#elementNames.set(key, new Map(names));
     for (const [key, scope] of d.flowScopes as [string, string | null][]) this.#flowScopes.set(key, scope ?? undefined);
     for (const [key, endedAt] of d.ended as [string, number][]) this.#ended.set(key, endedAt);
-    for (const row of this.#elements.values()) this.#owner(row.processInstanceKey).elements.add(row.elementInstanceKey);
-    for (const row of this.#jobs.values()) this.#owner(row.processInstanceKey).jobs.add(row.jobKey);
+    for (const row of this.#elements.values()) this.#own(row.processInstanceKey, row.elementInstanceKey);
+    for (const row of this.#jobs.values()) this.#own(row.processInstanceKey, row.jobKey);
     for (const row of this.#variables.values()) {
-      this.#owner(row.processInstanceKey).variables.add(row.variableKey);
+      this.#own(row.processInstanceKey, row.variableKey);
       this.#variableKeys.set(`${row.scopeKey}\u0000${row.name}`, row.variableKey);
     }
     for (const row of this.#incidents.values()) {
-      this.#owner(row.processInstanceKey).incidents.add(row.incidentKey);
+      this.#own(row.processInstanceKey, row.incidentKey);
       if (row.state === 'ACTIVE') this.#activeIncidents.set(row.processInstanceKey, (this.#activeIncidents.get(row.processInstanceKey) ?? 0) + 1);
     }
   }
@@ -396,13 +391,11 @@ export class History {
     this.#elementNames.set(r.key, names);
   }
 
-  #owner(processInstanceKey: string): Owned {
-    let owned = this.#owned.get(processInstanceKey);
-    if (!owned) {
-      owned = { elements: new Set(), variables: new Set(), incidents: new Set(), jobs: new Set() };
-      this.#owned.set(processInstanceKey, owned);
-    }
-    return owned;
+  /** Files a row's key under its process instance (a list, not Sets per kind: it is most of a waiting instance's rows). */
+  #own(processInstanceKey: string, key: string): void {
+    const owned = this.#owned.get(processInstanceKey);
+    if (owned) owned.push(key);
+    else this.#owned.set(processInstanceKey, [key]);
   }
 
   #processInstanceEvent(r: EngineRecord): void {
@@ -428,7 +421,7 @@ export class History {
       };
       this.#elements.set(r.key, element);
       this.#flowScopes.set(r.key, isProcess ? undefined : v.flowScopeKey);
-      this.#owner(v.processInstanceKey).elements.add(r.key);
+      this.#own(v.processInstanceKey, r.key);
       if (isProcess) {
         const definition = this.#definitions.get(v.processDefinitionKey);
         const instance: ProcessInstanceRow = {
@@ -480,7 +473,7 @@ export class History {
     };
     if (v.jobKey) row.jobKey = v.jobKey;
     this.#incidents.set(r.key, row);
-    this.#owner(v.processInstanceKey).incidents.add(r.key);
+    this.#own(v.processInstanceKey, r.key);
     this.#activeIncidents.set(v.processInstanceKey, (this.#activeIncidents.get(v.processInstanceKey) ?? 0) + 1);
     const instance = this.#instances.get(v.processInstanceKey);
     if (instance) instance.hasIncident = true;
@@ -545,7 +538,7 @@ export class History {
         tenantId: TENANT_ID,
       };
       this.#jobs.set(r.key, row);
-      this.#owner(row.processInstanceKey).jobs.add(r.key);
+      this.#own(row.processInstanceKey, r.key);
       return;
     }
     const job = this.#jobs.get(r.key);
@@ -611,7 +604,7 @@ export class History {
       processInstanceKey: v.processInstanceKey,
       tenantId: TENANT_ID,
     });
-    this.#owner(v.processInstanceKey).variables.add(r.key);
+    this.#own(v.processInstanceKey, r.key);
   }
 
   /* ---------- retention ---------- */
@@ -635,17 +628,15 @@ export class History {
     const owned = this.#owned.get(processInstanceKey);
     this.#owned.delete(processInstanceKey);
     if (!owned) return;
-    for (const key of owned.elements) {
+    for (const key of owned) {
       this.#elements.delete(key);
       this.#flowScopes.delete(key);
-    }
-    for (const key of owned.variables) {
-      const row = this.#variables.get(key);
-      if (row) this.#variableKeys.delete(`${row.scopeKey}\u0000${row.name}`);
+      const variable = this.#variables.get(key);
+      if (variable) this.#variableKeys.delete(`${variable.scopeKey}\u0000${variable.name}`);
       this.#variables.delete(key);
+      this.#incidents.delete(key);
+      this.#jobs.delete(key);
     }
-    for (const key of owned.incidents) this.#incidents.delete(key);
-    for (const key of owned.jobs) this.#jobs.delete(key);
   }
 
   /* ---------- reads ---------- */
@@ -702,31 +693,32 @@ export class History {
   }
   /** Variables of one process instance (all scopes). */
   variablesOf(processInstanceKey: string): VariableRow[] {
-    return this.#ownedRows(processInstanceKey, 'variables', this.#variables);
+    return this.#ownedRows(processInstanceKey, this.#variables);
   }
 
   /** Element instances of one process instance (its own element included). */
   elementsOf(processInstanceKey: string): ElementInstanceRow[] {
-    return this.#ownedRows(processInstanceKey, 'elements', this.#elements);
+    return this.#ownedRows(processInstanceKey, this.#elements);
   }
   /** Incidents of one process instance, active and resolved. */
   incidentsOf(processInstanceKey: string): IncidentRow[] {
-    return this.#ownedRows(processInstanceKey, 'incidents', this.#incidents);
+    return this.#ownedRows(processInstanceKey, this.#incidents);
   }
   /** Jobs of one process instance. */
   jobsOf(processInstanceKey: string): JobRow[] {
-    return this.#ownedRows(processInstanceKey, 'jobs', this.#jobs);
+    return this.#ownedRows(processInstanceKey, this.#jobs);
   }
 
-  #ownedRows<Row>(processInstanceKey: string, kind: keyof Owned, table: Map<string, Row>): Row[] {
-    const keys = this.#owned.get(processInstanceKey)?.[kind];
+  /** The rows of `table` that the process instance owns, in the order they were filed, each once. */
+  #ownedRows<Row>(processInstanceKey: string, table: Map<string, Row>): Row[] {
+    const keys = this.#owned.get(processInstanceKey);
     if (!keys) return [];
-    const rows: Row[] = [];
+    const rows = new Set<Row>();
     for (const key of keys) {
       const row = table.get(key);
-      if (row) rows.push(row);
+      if (row) rows.add(row);
     }
-    return rows;
+    return [...rows];
   }
 
   /** Row counts, for tests and monitoring. */

@@ -245,5 +245,6 @@ export function checkSnapshotFits(state: EngineState, snapshot: Snapshot, file: 
 export function restoreSnapshot(state: EngineState, snapshot: Snapshot, file: string): void {
   checkSnapshotFits(state, snapshot, file);
   fillTables(state, snapshot.tables);
+  state.compactIndexes();
   state.restoreLastKey(snapshot.lastKey);
 }

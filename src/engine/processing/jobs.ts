@@ -13,7 +13,7 @@ import {
 import { unhandledErrorMessage } from '../bpmn/elements.ts';
 import type { JobBatchValue } from '../state/appliers.ts';
 import type { Command } from '../state/records.ts';
-import type { Job } from '../state/state.ts';
+import { indexValues, type Job } from '../state/state.ts';
 import type { ProcessingContext, ProcessingEngine } from './engine.ts';
 
 /** A job as handed to a worker (Zeebe's ActivatedJob, keys as strings). */
@@ -182,7 +182,7 @@ function activateJobs(command: Command, ctx: ProcessingContext): void {
       if (job && job.state === 'ACTIVATABLE' && job.type === value.type) candidates.push(job);
     }
   } else {
-    for (const key of ctx.state.activatable.get(value.type) ?? []) {
+    for (const key of indexValues(ctx.state.activatable, value.type)) {
       if (candidates.length >= value.maxJobsToActivate) break;
       const job = ctx.state.jobs.get(key);
       if (job) candidates.push(job);

@@ -8,7 +8,7 @@ import { registerElementProcessors } from '../bpmn/elements.ts';
 import { createProcessInstance, startByMessage, startBySignal, type NewInstance } from '../bpmn/instances.ts';
 import type { FlowNode, ProcessModel } from '../bpmn/model.ts';
 import type { MessageValue } from '../state/appliers.ts';
-import { correlationIndexKey, type ElementInstance, type ProcessDefinition } from '../state/state.ts';
+import { correlationIndexKey, indexValues, type ElementInstance, type ProcessDefinition } from '../state/state.ts';
 import type { ProcessingContext, ProcessingEngine } from './engine.ts';
 import { registerJobProcessors } from './jobs.ts';
 import { registerModificationProcessor } from './modification.ts';
@@ -133,7 +133,7 @@ export function registerProcessors(engine: ProcessingEngine): void {
     const v = command.value as unknown as MessageValue;
     const indexKey = correlationIndexKey(v.name, v.correlationKey);
     if (v.messageId) {
-      for (const key of ctx.state.messagesByCorrelation.get(indexKey) ?? []) {
+      for (const key of indexValues(ctx.state.messagesByCorrelation, indexKey)) {
         if (ctx.state.messages.get(key)?.messageId === v.messageId) {
           ctx.reject('ALREADY_EXISTS', `Expected to publish a new message with id '${v.messageId}', but a message with that id was already published`);
         }
@@ -156,7 +156,7 @@ export function registerProcessors(engine: ProcessingEngine): void {
     };
     // At most once per process: the oldest open subscription of each process gets it.
     const correlatedTo = new Set<string>();
-    for (const subscriptionKey of [...(ctx.state.subscriptionsByCorrelation.get(indexKey) ?? [])]) {
+    for (const subscriptionKey of [...indexValues(ctx.state.subscriptionsByCorrelation, indexKey)]) {
       const sub = ctx.state.subscriptions.get(subscriptionKey);
       if (!sub || correlatedTo.has(sub.bpmnProcessId)) continue;
       if (!correlateMessage(ctx, subscriptionKey, key, v.variables)) continue;

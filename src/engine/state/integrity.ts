@@ -7,14 +7,14 @@
  */
 import { applyEvent } from './appliers.ts';
 import type { EngineRecord } from './records.ts';
-import { correlationIndexKey, EngineState, ownerIndexKey } from './state.ts';
+import { correlationIndexKey, EngineState, filedKeys, indexHas, indexSize, ownerIndexKey } from './state.ts';
 
 export function checkIndexes(state: EngineState): string[] {
   const problems: string[] = [];
   const problem = (text: string) => problems.push(text);
 
   for (const [type, keys] of state.activatable) {
-    for (const key of keys) {
+    for (const key of filedKeys(keys)) {
       const job = state.jobs.get(key);
       if (!job) problem(`activatable index of '${type}' holds job ${key}, which does not exist`);
       else if (job.state !== 'ACTIVATABLE' || job.type !== type) problem(`activatable index of '${type}' holds job ${key} in state ${job.state} of type '${job.type}'`);
@@ -29,13 +29,13 @@ export function checkIndexes(state: EngineState): string[] {
     if (!job || job.state !== 'FAILED' || job.retries <= 0) problem(`backoff index holds job ${key}, which is not waiting out a backoff`);
   }
   for (const job of state.jobs.values()) {
-    if (job.state === 'ACTIVATABLE' && !state.activatable.get(job.type)?.has(job.key)) problem(`activatable job ${job.key} is missing from its index`);
+    if (job.state === 'ACTIVATABLE' && !indexHas(state.activatable, job.type, job.key)) problem(`activatable job ${job.key} is missing from its index`);
     if (job.state === 'ACTIVATED' && !state.deadlines.has(job.key)) problem(`activated job ${job.key} is missing from the deadline index`);
     const element = state.elementInstances.get(job.elementInstanceKey);
     if (!element) problem(`job ${job.key} belongs to element instance ${job.elementInstanceKey}, which does not exist`);
   }
   for (const instance of state.elementInstances.values()) {
-    const children = state.children.get(instance.key)?.size ?? 0;
+    const children = indexSize(state.children, instance.key);
     if (children !== instance.activeChildren) problem(`element instance ${instance.key} counts ${instance.activeChildren} children but has ${children}`);
     if (instance.flowScopeKey !== undefined && !state.elementInstances.has(instance.flowScopeKey)) {
       problem(`element instance ${instance.key} has flow scope ${instance.flowScopeKey}, which does not exist`);
@@ -43,19 +43,19 @@ export function checkIndexes(state: EngineState): string[] {
     if (instance.activeFlows < 0) problem(`element instance ${instance.key} counts ${instance.activeFlows} active sequence flows`);
   }
   for (const [scope, keys] of state.children) {
-    for (const key of keys) if (state.elementInstances.get(key)?.flowScopeKey !== scope) problem(`child index of ${scope} holds ${key}, which is not its child`);
+    for (const key of filedKeys(keys)) if (state.elementInstances.get(key)?.flowScopeKey !== scope) problem(`child index of ${scope} holds ${key}, which is not its child`);
   }
   for (const [elementKey, incidentKey] of state.incidentByElement) {
     if (state.incidents.get(incidentKey)?.elementInstanceKey !== elementKey) problem(`incident index of ${elementKey} holds ${incidentKey}, which is not its incident`);
   }
   for (const [indexKey, keys] of state.messagesByCorrelation) {
-    for (const key of keys) {
+    for (const key of filedKeys(keys)) {
       const message = state.messages.get(key);
       if (!message || correlationIndexKey(message.name, message.correlationKey) !== indexKey) problem(`message index holds ${key}, which is not buffered under that name and key`);
     }
   }
   for (const [indexKey, keys] of state.subscriptionsByCorrelation) {
-    for (const key of keys) {
+    for (const key of filedKeys(keys)) {
       const sub = state.subscriptions.get(key);
       if (!sub || correlationIndexKey(sub.messageName, sub.correlationKey) !== indexKey) {
         problem(`subscription index holds ${key}, which is not an open subscription under that name and key`);
@@ -66,16 +66,16 @@ export function checkIndexes(state: EngineState): string[] {
     if (sub.elementInstanceKey !== '-1' && !state.elementInstances.has(sub.elementInstanceKey)) {
       problem(`catch event ${sub.key} of ${sub.elementInstanceKey} outlived its element instance`);
     }
-    if (!state.catchEventsByOwner.get(ownerIndexKey(sub))?.has(sub.key)) problem(`catch event ${sub.key} is missing from its owner index`);
+    if (!indexHas(state.catchEventsByOwner, ownerIndexKey(sub), sub.key)) problem(`catch event ${sub.key} is missing from its owner index`);
   }
   for (const [owner, keys] of state.catchEventsByOwner) {
-    for (const key of keys) {
+    for (const key of filedKeys(keys)) {
       const sub = state.subscriptions.get(key) ?? state.timers.get(key) ?? state.signalSubscriptions.get(key);
       if (!sub || ownerIndexKey(sub) !== owner) problem(`owner index of ${owner} holds catch event ${key}, which is not its own`);
     }
   }
   for (const [name, keys] of state.signalSubscriptionsByName) {
-    for (const key of keys) if (state.signalSubscriptions.get(key)?.signalName !== name) problem(`signal index of '${name}' holds ${key}, which is not subscribed to it`);
+    for (const key of filedKeys(keys)) if (state.signalSubscriptions.get(key)?.signalName !== name) problem(`signal index of '${name}' holds ${key}, which is not subscribed to it`);
   }
   return problems;
 }

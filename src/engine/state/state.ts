@@ -146,13 +146,13 @@ export class EngineState {
 
   readonly elementInstances = new Map<string, ElementInstance>();
   /** flow scope key → child element instance keys. */
-  readonly children = new Map<string, Set<string>>();
+  readonly children: KeyIndex = new Map();
   /** scope key → variables. */
   readonly variables = new Map<string, Map<string, unknown>>();
 
   readonly jobs = new Map<string, Job>();
   /** job type → activatable job keys, in the order they became activatable. */
-  readonly activatable = new Map<string, Set<string>>();
+  readonly activatable: KeyIndex = new Map();
   /** activated job key → deadline. */
   readonly deadlines = new Map<string, number>();
   /** failed job key → end of backoff. */
@@ -164,18 +164,18 @@ export class EngineState {
 
   readonly messages = new Map<string, Message>();
   /** name + correlation key → buffered message keys, oldest first. */
-  readonly messagesByCorrelation = new Map<string, Set<string>>();
+  readonly messagesByCorrelation: KeyIndex = new Map();
   /** Open message subscriptions by subscription key. */
   readonly subscriptions = new Map<string, MessageSubscription>();
   /** name + correlation key → open subscription keys, oldest first. */
-  readonly subscriptionsByCorrelation = new Map<string, Set<string>>();
+  readonly subscriptionsByCorrelation: KeyIndex = new Map();
   /** Timers by key (start event timers have the element instance key '-1'). */
   readonly timers = new Map<string, Timer>();
   readonly signalSubscriptions = new Map<string, SignalSubscription>();
   /** signal name → open signal subscription keys. */
-  readonly signalSubscriptionsByName = new Map<string, Set<string>>();
+  readonly signalSubscriptionsByName: KeyIndex = new Map();
   /** owning element instance key → its message subscription, timer and signal subscription keys. */
-  readonly catchEventsByOwner = new Map<string, Set<string>>();
+  readonly catchEventsByOwner: KeyIndex = new Map();
   /** bpmnProcessId + correlation key → active process instance started by a message with that key. */
   readonly messageStartedInstances = new Map<string, string>();
 
@@ -245,8 +245,15 @@ export class EngineState {
     return key ? this.processes.get(key) : undefined;
   }
 
+  /** Indexes restored from a snapshot written before they kept one key as a string (see KeyIndex). */
+  compactIndexes(): void {
+    for (const index of [this.children, this.activatable, this.messagesByCorrelation, this.subscriptionsByCorrelation, this.signalSubscriptionsByName, this.catchEventsByOwner]) {
+      compactIndex(index);
+    }
+  }
+
   childrenOf(scopeKey: string): string[] {
-    return [...(this.children.get(scopeKey) ?? [])];
+    return [...indexValues(this.children, scopeKey)];
   }
 
   /** Variables visible from a scope: the scope's own, then each enclosing scope's, nearest winning. */
@@ -287,15 +294,65 @@ export function correlationIndexKey(name: string, correlationKey: string): strin
   return `${name}\u0000${correlationKey}`;
 }
 
-export function addToIndex<K>(index: Map<K, Set<string>>, key: K, value: string): void {
-  let set = index.get(key);
-  if (!set) index.set(key, (set = new Set()));
-  set.add(value);
+/**
+ * An index from a key to the keys filed under it, in the order they were filed. Most keys file one (a scope's
+ * only child, a catch event's owner), so one is kept as the string itself and only two or more as a Set: a
+ * Set and its table cost ~150 bytes, which was a third of the heap of an instance waiting on a timer.
+ */
+export type KeyIndex<K = string> = Map<K, string | Set<string>>;
+
+const NONE: readonly string[] = [];
+
+export function addToIndex<K>(index: KeyIndex<K>, key: K, value: string): void {
+  const filed = index.get(key);
+  if (filed === undefined) index.set(key, value);
+  else if (typeof filed === 'string') {
+    if (filed !== value) index.set(key, new Set([filed, value]));
+  } else filed.add(value);
 }
 
-export function removeFromIndex<K>(index: Map<K, Set<string>>, key: K, value: string): void {
-  const set = index.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) index.delete(key);
+export function removeFromIndex<K>(index: KeyIndex<K>, key: K, value: string): void {
+  const filed = index.get(key);
+  if (filed === undefined) return;
+  if (typeof filed === 'string') {
+    if (filed === value) index.delete(key);
+    return;
+  }
+  filed.delete(value);
+  // Back to the one-string form, so that an index is the same however it got its contents (the replay check).
+  if (filed.size <= 1) {
+    const [last] = filed;
+    if (last === undefined) index.delete(key);
+    else index.set(key, last);
+  }
+}
+
+/** What an index entry holds, oldest first. */
+export function filedKeys(filed: string | Set<string> | undefined): Iterable<string> {
+  return filed === undefined ? NONE : typeof filed === 'string' ? [filed] : filed;
+}
+
+/** The keys filed under `key`, oldest first. */
+export function indexValues<K>(index: KeyIndex<K>, key: K): Iterable<string> {
+  return filedKeys(index.get(key));
+}
+
+export function indexHas<K>(index: KeyIndex<K>, key: K, value: string): boolean {
+  const filed = index.get(key);
+  return filed === value || (typeof filed === 'object' && filed.has(value));
+}
+
+export function indexSize<K>(index: KeyIndex<K>, key: K): number {
+  const filed = index.get(key);
+  return filed === undefined ? 0 : typeof filed === 'string' ? 1 : filed.size;
+}
+
+/** Brings an index restored from an older snapshot (a Set under every key) to the one-string form. */
+export function compactIndex<K>(index: KeyIndex<K>): void {
+  for (const [key, filed] of index) {
+    if (typeof filed === 'string' || filed.size > 1) continue;
+    const [only] = filed;
+    if (only === undefined) index.delete(key);
+    else index.set(key, only);
+  }
 }
