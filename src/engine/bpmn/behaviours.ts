@@ -275,14 +275,14 @@ export function takeFlows(ctx: ProcessingContext, scope: ElementInstance, flowId
 }
 
 export function joinReady(scope: ElementInstance, gateway: FlowNode): boolean {
-  const tokens = scope.joinTokens[gateway.id] ?? {};
+  const tokens = scope.joinTokens?.[gateway.id] ?? {};
   return gateway.incoming.every((flow) => (tokens[flow] ?? 0) > 0);
 }
 
 /** Tokens taken into the scope that no element has consumed yet and that wait at no join. */
 export function tokensInFlight(scope: ElementInstance): number {
   let waiting = 0;
-  for (const flows of Object.values(scope.joinTokens)) for (const n of Object.values(flows)) waiting += n;
+  for (const flows of Object.values(scope.joinTokens ?? {})) for (const n of Object.values(flows)) waiting += n;
   return scope.activeFlows - waiting;
 }
 
@@ -292,7 +292,7 @@ export function tokensInFlight(scope: ElementInstance): number {
  */
 export function inclusiveJoinReady(ctx: ProcessingContext, scope: ElementInstance, gateway: FlowNode): boolean {
   const model = modelOf(ctx, scope);
-  const tokens = scope.joinTokens[gateway.id] ?? {};
+  const tokens = scope.joinTokens?.[gateway.id] ?? {};
   const missing = gateway.incoming.filter((flow) => !((tokens[flow] ?? 0) > 0));
   if (missing.length === 0) return true;
   const alive = new Set<string>();
@@ -300,7 +300,7 @@ export function inclusiveJoinReady(ctx: ProcessingContext, scope: ElementInstanc
     const child = ctx.state.elementInstances.get(childKey);
     if (child) alive.add(child.elementId);
   }
-  for (const [joinId, flows] of Object.entries(scope.joinTokens)) {
+  for (const [joinId, flows] of Object.entries(scope.joinTokens ?? {})) {
     if (joinId !== gateway.id && Object.values(flows).some((n) => n > 0)) alive.add(joinId);
   }
   const sources = new Set(missing.map((flow) => flowOf(model, flow).source));
@@ -328,7 +328,7 @@ export function afterChildEnded(ctx: ProcessingContext, scopeKey: string | undef
   if (scope.state === 'ACTIVATED') {
     // A token that ended elsewhere may be what an inclusive join was waiting for.
     const model = modelOf(ctx, scope);
-    for (const joinId of Object.keys(scope.joinTokens)) {
+    for (const joinId of Object.keys(scope.joinTokens ?? {})) {
       if (model.elements[joinId]?.kind === 'inclusiveGateway') queueActivation(ctx, scope, joinId, [], { joinCheck: 0 });
     }
   }

@@ -114,7 +114,7 @@ function activateElement(command: Command, ctx: ProcessingContext): void {
     let viaFlows = value.viaFlows;
     if (node.kind === 'parallelGateway' && isJoin(node) && !joinReady(scope, node)) return;
     if (node.kind === 'inclusiveGateway' && isJoin(node)) {
-      const tokens = scope.joinTokens[node.id];
+      const tokens = scope.joinTokens?.[node.id];
       if (!tokens) return;
       const attempts = value.joinCheck ?? 0;
       if (tokensInFlight(scope) > 0 && attempts < 1000) {

@@ -157,7 +157,7 @@ function removeElement(state: EngineState, key: string): void {
 
 function dropTokens(scope: ElementInstance): void {
   scope.activeFlows = 0;
-  scope.joinTokens = {};
+  delete scope.joinTokens;
   scope.flowEpoch += 1;
 }
 
@@ -196,7 +196,6 @@ const appliers: Record<string, Applier> = {
       version: v.version,
       activeChildren: 0,
       activeFlows: 0,
-      joinTokens: {},
       flowEpoch: 0,
       jobKey: undefined,
       startedAt: record.timestamp,
@@ -221,14 +220,15 @@ const appliers: Record<string, Applier> = {
         scope.activeChildren += 1;
         const via = v.viaFlows ?? [];
         scope.activeFlows -= via.length;
-        const tokens = scope.joinTokens[v.elementId];
+        const tokens = scope.joinTokens?.[v.elementId];
         if (tokens) {
           for (const flow of via) {
             const left = (tokens[flow] ?? 0) - 1;
             if (left > 0) tokens[flow] = left;
             else delete tokens[flow];
           }
-          if (Object.keys(tokens).length === 0) delete scope.joinTokens[v.elementId];
+          if (Object.keys(tokens).length === 0) delete scope.joinTokens![v.elementId];
+          if (Object.keys(scope.joinTokens!).length === 0) delete scope.joinTokens;
         }
       }
     }
@@ -265,7 +265,7 @@ const appliers: Record<string, Applier> = {
     if (!scope) return;
     scope.activeFlows += 1;
     if (v.joinTarget) {
-      const tokens = (scope.joinTokens[v.joinTarget] ??= {});
+      const tokens = ((scope.joinTokens ??= {})[v.joinTarget] ??= {});
       tokens[v.elementId] = (tokens[v.elementId] ?? 0) + 1;
     }
   },

@@ -32,8 +32,8 @@ export interface ElementInstance {
   activeChildren: number;
   /** Sequence flows taken into this scope whose target has not been activated yet (join tokens included). */
   activeFlows: number;
-  /** Parallel joins: tokens waiting per gateway id and incoming flow id. */
-  joinTokens: Record<string, Record<string, number>>;
+  /** Joins: tokens waiting per gateway id and incoming flow id; absent while none wait (most elements never have any). */
+  joinTokens?: Record<string, Record<string, number>>;
   /** Bumped when a terminate end event voids the tokens in this scope. */
   flowEpoch: number;
   jobKey: string | undefined;
