@@ -24,6 +24,7 @@
  * engine.onCommit((records) => history.apply(records));
  * history.processInstance(key)?.state; // 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
  */
+import { sharedStrings, type SharedStrings } from '../log/codec.ts';
 import type { SnapshotSection } from '../log/snapshot.ts';
 import type { ElementValue, IncidentValue, ProcessCreatedValue, VariableValue } from '../state/appliers.ts';
 import type { EngineRecord } from '../state/records.ts';
@@ -184,7 +185,7 @@ function dumpRows(rows: Iterable<object>): RowsDump {
   return { f: varying, c: constant, r: list.map((row) => varying.map((field) => row[field] ?? null)) };
 }
 
-function loadRows<Row>(dump: RowsDump, keyField: keyof Row & string, into: Map<string, Row>): void {
+function loadRows<Row>(dump: RowsDump, keyField: keyof Row & string, into: Map<string, Row>, share: SharedStrings): void {
   const { f, c, r } = dump;
   if (!Array.isArray(f) || !Array.isArray(r) || c === null || typeof c !== 'object') throw new TypeError('a table of the history dump is not one');
   const constant = Object.entries(c).filter(([field, value]) => !(value === null && OPTIONAL_FIELDS.has(field)));
@@ -193,8 +194,8 @@ function loadRows<Row>(dump: RowsDump, keyField: keyof Row & string, into: Map<s
     const row: Record<string, unknown> = {};
     for (const [field, value] of constant) row[field] = value;
     f.forEach((field, i) => {
-      const value = values[i] ?? null;
-      if (!(value === null && OPTIONAL_FIELDS.has(field))) row[field] = value;
+      const value: unknown = values[i] ?? null;
+      if (!(value === null && OPTIONAL_FIELDS.has(field))) row[field] = typeof value === 'string' ? share(value) : value;
     });
     into.set(String(row[keyField]), row as Row);
   }
@@ -300,14 +301,15 @@ export class History {
 
   #load(d: Record<string, unknown>): void {
     this.#clear();
-    loadRows(d.definitions as RowsDump, 'processDefinitionKey', this.#definitions);
-    loadRows(d.instances as RowsDump, 'processInstanceKey', this.#instances);
-    loadRows(d.elements as RowsDump, 'elementInstanceKey', this.#elements);
-    loadRows(d.incidents as RowsDump, 'incidentKey', this.#incidents);
-    loadRows(d.jobs as RowsDump, 'jobKey', this.#jobs);
-    loadRows(d.variables as RowsDump, 'variableKey', this.#variables);
+    const share = sharedStrings();
+    loadRows(d.definitions as RowsDump, 'processDefinitionKey', this.#definitions, share);
+    loadRows(d.instances as RowsDump, 'processInstanceKey', this.#instances, share);
+    loadRows(d.elements as RowsDump, 'elementInstanceKey', this.#elements, share);
+    loadRows(d.incidents as RowsDump, 'incidentKey', this.#incidents, share);
+    loadRows(d.jobs as RowsDump, 'jobKey', this.#jobs, share);
+    loadRows(d.variables as RowsDump, 'variableKey', this.#variables, share);
     for (const [key, names] of d.elementNames as [string, [string, string][]][]) this.#elementNames.set(key, new Map(names));
-    for (const [key, scope] of d.flowScopes as [string, string | null][]) this.#flowScopes.set(key, scope ?? undefined);
+    for (const [key, scope] of d.flowScopes as [string, string | null][]) this.#flowScopes.set(share(key), scope === null ? undefined : share(scope));
     for (const [key, endedAt] of d.ended as [string, number][]) this.#ended.set(key, endedAt);
     for (const row of this.#elements.values()) this.#own(row.processInstanceKey, row.elementInstanceKey);
     for (const row of this.#jobs.values()) this.#own(row.processInstanceKey, row.jobKey);

@@ -29,7 +29,7 @@
  */
 import type { EngineRecord } from '../state/records.ts';
 import type { EngineState } from '../state/state.ts';
-import { crc32, decodeValue, encodeValue, EncodeError } from './codec.ts';
+import { crc32, decodeValue, encodeValue, EncodeError, sharedStrings } from './codec.ts';
 import { StorageError } from './errors.ts';
 
 export const SNAPSHOT_FORMAT_VERSION = 2;
@@ -129,7 +129,7 @@ export function decodeSnapshot(bytes: Buffer, file: string): Snapshot {
   if (crc32(bytes, HEADER) !== bytes.readUInt32LE(12)) throw corrupt('its checksum does not match');
   let parsed: { position: unknown; lastKey: unknown; tables: unknown; sections?: unknown };
   try {
-    parsed = decodeValue(bytes.toString('utf8', HEADER, HEADER + length)) as typeof parsed;
+    parsed = decodeValue(bytes.toString('utf8', HEADER, HEADER + length), true, sharedStrings()) as typeof parsed;
   } catch (error) {
     throw corrupt((error as Error).message);
   }
