@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveStateDir } from '../../src/config/index.ts';
 import { checkReachable } from '../../src/transport/index.ts';
+import { parseCount } from '../lib/args.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples, output, type Output } from '../lib/output.ts';
@@ -133,7 +134,7 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string }): Promise<number> {
+async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: number }): Promise<number> {
   const paths = statePaths(io);
   await mkdir(paths.dir, { recursive: true });
   const dataDirOption = options.dataDir ?? (io.env.FORAGER_ENGINE_DATA_DIR?.trim() || undefined);
@@ -177,9 +178,11 @@ async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?:
   }
   const auth: EngineAuth | undefined = issuer === undefined ? undefined : { issuer, ...(audience !== undefined ? { audience } : {}) };
   const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
+  const limitText = options.maxInFlight === undefined ? io.env.FORAGER_ENGINE_MAX_IN_FLIGHT?.trim() || undefined : String(options.maxInFlight);
+  const limitArgs = limitText === undefined ? [] : ['--max-in-flight', String(parseCount(limitText, 'FORAGER_ENGINE_MAX_IN_FLIGHT'))];
 
   const logFd = openSync(paths.log, 'w');
-  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
+  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...limitArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -316,6 +319,7 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
       '--data-dir <dir>',
       'keep the engine\'s log and snapshots in <dir>: state survives `engine down`/`up` and a crash (default: in memory; env FORAGER_ENGINE_DATA_DIR)',
     )
+    .option('--max-in-flight <n>', 'backpressure: commands in flight beyond n get RESOURCE_EXHAUSTED, as a loaded Zeebe answers (default: no limit; env FORAGER_ENGINE_MAX_IN_FLIGHT)')
     .addHelpText(
       'after',
       examples(
@@ -326,13 +330,14 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
         '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
       ),
     )
-    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string }) =>
+    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string }) =>
       setExit(
         await up(io, output(io, up_), {
           ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
           ...(opts.authIssuer === undefined ? {} : { authIssuer: opts.authIssuer }),
           ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
           ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+          ...(opts.maxInFlight === undefined ? {} : { maxInFlight: parseCount(opts.maxInFlight, '--max-in-flight') }),
         }),
       ),
     );

@@ -61,6 +61,23 @@ describe('forager CLI without a broker', () => {
     }
   });
 
+  it('engine up --max-in-flight: a bad value exits 2; 0 turns backpressure on (REST creates get 429), the engine itself still answers', async () => {
+    const bad = await forager(['engine', 'up', '--max-in-flight', 'many'], { FORAGER_HOME: home });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-in-flight: expected a whole number/);
+    const otherHome = await mkdtemp(join(tmpdir(), 'forager-cli-limit-'));
+    try {
+      const up = await forager(['engine', 'up', '--max-in-flight', '0'], { FORAGER_HOME: otherHome });
+      assert.equal(up.code, 0, up.stderr);
+      const rest = /^ZEEBE_REST_ADDRESS=(\S+)$/m.exec(up.stdout)![1]!;
+      const create = await fetch(`${rest}/v2/process-instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ processDefinitionId: 'any' }) });
+      assert.equal(create.status, 429, await create.text());
+      assert.equal((await fetch(`${rest}/v2/topology`)).status, 200);
+    } finally {
+      await cleanUp(otherHome);
+    }
+  });
+
   it('engine status with nothing started exits 3; down says nothing is running (exit 0)', async () => {
     const status = await forager(['engine', 'status'], { FORAGER_HOME: home });
     assert.equal(status.code, 3);

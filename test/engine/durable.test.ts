@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startEngine } from '../../src/testing/index.ts';
@@ -24,74 +24,88 @@ const tempDir = tempDirs('forager-durable-');
 
 /** An engine on `dir` with an SDK client, both closed after the test. */
 describe('durable engine: stop and start on the same data directory', () => {
-  it('keeps deployments, instances, activated jobs with their deadlines, backoffs, buffered messages and timers', { timeout: 60_000 }, async (t) => {
-    const dir = tempDir();
-    const id = Math.random().toString(36).slice(2, 8);
-    const first = await openEngine(t, { dataDir: dir });
-    assert.equal(first.engine.recovery?.lastPosition, 0, 'a new directory starts empty');
-    await deploy(first.zb, oneTaskProcess(`task-${id}`, `job-${id}`));
-    await deploy(
-      first.zb,
-      bpmnXml(`msg-${id}`, [startEvent(), messageCatchEvent('wait', 'm'), serviceTask('after', `after-msg-${id}`), endEvent(), ...chain('start', 'wait', 'after', 'end')], {
-        roots: [message('m', `paid-${id}`, '=orderId')],
-      }),
-      'msg.bpmn',
-    );
-    await deploy(
-      first.zb,
-      bpmnXml(`timer-${id}`, [startEvent(), timerCatchEvent('wait', 'PT10M'), serviceTask('after', `after-timer-${id}`), endEvent(), ...chain('start', 'wait', 'after', 'end')]),
-      'timer.bpmn',
-    );
-    const instances: string[] = [];
-    for (let i = 0; i < 3; i++) instances.push((await first.zb.createProcessInstance({ bpmnProcessId: `task-${id}`, variables: { i } })).processInstanceKey);
-    const activated = await activate(first.zb, `job-${id}`, { max: 2, timeout: 60_000 });
-    assert.equal(activated.length, 2);
-    const failing = await activateOne(first.zb, `job-${id}`, { timeout: 60_000 });
-    await first.zb.failJob({ jobKey: failing.key, retries: 2, errorMessage: 'try again in an hour', retryBackOff: 3_600_000 });
-    await first.zb.publishMessage({ name: `paid-${id}`, correlationKey: 'order-1', timeToLive: 3_600_000, variables: { paid: true } });
-    const timerInstance = (await first.zb.createProcessInstance({ bpmnProcessId: `timer-${id}`, variables: {} })).processInstanceKey;
-    assert.deepEqual(first.engine.checkIntegrity(), []);
-    const stats = first.engine.storageStats();
-    assert.ok(stats && stats.fsyncs > 0 && stats.records > 0, `the log counts fsyncs and records: ${JSON.stringify(stats)}`);
-    await first.close();
+  for (const restart of ['stop', 'crash'] as const) {
+    it(`keeps deployments, instances, activated jobs with their deadlines, backoffs, buffered messages and timers (${restart === 'stop' ? 'clean stop: from the snapshot' : 'a crash image: from the log alone'})`, { timeout: 60_000 }, async (t) => {
+      const dir = tempDir();
+      const id = Math.random().toString(36).slice(2, 8);
+      const first = await openEngine(t, { dataDir: dir });
+      assert.equal(first.engine.recovery?.lastPosition, 0, 'a new directory starts empty');
+      await deploy(first.zb, oneTaskProcess(`task-${id}`, `job-${id}`));
+      await deploy(
+        first.zb,
+        bpmnXml(`msg-${id}`, [startEvent(), messageCatchEvent('wait', 'm'), serviceTask('after', `after-msg-${id}`), endEvent(), ...chain('start', 'wait', 'after', 'end')], {
+          roots: [message('m', `paid-${id}`, '=orderId')],
+        }),
+        'msg.bpmn',
+      );
+      await deploy(
+        first.zb,
+        bpmnXml(`timer-${id}`, [startEvent(), timerCatchEvent('wait', 'PT10M'), serviceTask('after', `after-timer-${id}`), endEvent(), ...chain('start', 'wait', 'after', 'end')]),
+        'timer.bpmn',
+      );
+      const instances: string[] = [];
+      for (let i = 0; i < 3; i++) instances.push((await first.zb.createProcessInstance({ bpmnProcessId: `task-${id}`, variables: { i } })).processInstanceKey);
+      const activated = await activate(first.zb, `job-${id}`, { max: 2, timeout: 60_000 });
+      assert.equal(activated.length, 2);
+      const failing = await activateOne(first.zb, `job-${id}`, { timeout: 60_000 });
+      await first.zb.failJob({ jobKey: failing.key, retries: 2, errorMessage: 'try again in an hour', retryBackOff: 3_600_000 });
+      await first.zb.publishMessage({ name: `paid-${id}`, correlationKey: 'order-1', timeToLive: 3_600_000, variables: { paid: true } });
+      const timerInstance = (await first.zb.createProcessInstance({ bpmnProcessId: `timer-${id}`, variables: {} })).processInstanceKey;
+      assert.deepEqual(first.engine.checkIntegrity(), []);
+      const stats = first.engine.storageStats();
+      assert.ok(stats && stats.fsyncs > 0 && stats.records > 0, `the log counts fsyncs and records: ${JSON.stringify(stats)}`);
+      // A crash image: the directory as `kill -9` would leave it once every command above was acknowledged
+      // (their records are fsynced), without the lock of this still-running process and without a stop snapshot.
+      const crashDir = tempDir();
+      if (restart === 'crash') {
+        cpSync(dir, crashDir, { recursive: true });
+        rmSync(join(crashDir, 'engine.lock'));
+      }
+      await first.close();
 
-    const second = await openEngine(t, { dataDir: dir });
-    const recovery = second.engine.recovery!;
-    assert.ok(recovery.snapshotFile, 'a clean stop leaves a snapshot');
-    assert.equal(recovery.snapshotPosition, stats!.appendedPosition);
-    assert.equal(recovery.eventsReplayed, 0, 'nothing to replay after the stop snapshot');
-    // The activated jobs stay activated and the failed one waits out its backoff: nothing to activate.
-    assert.equal((await activate(second.zb, `job-${id}`)).length, 0);
-    // An activated job can be completed after the restart: it is there, activated.
-    await second.zb.completeJob({ jobKey: activated[0]!.key, variables: { done: true } });
-    assert.ok(instanceCompleted(second.engine, activated[0]!.processInstanceKey));
-    // Its deadline carries on: one minute later it times out and can be activated again.
-    await second.engine.advanceClock(61_000);
-    const timedOut = await activate(second.zb, `job-${id}`, { timeout: 24 * 3_600_000 });
-    assert.deepEqual(
-      timedOut.map((j) => j.key),
-      [activated[1]!.key],
-    );
-    // The backoff carries on: an hour later the failed job is back, with the retries it was failed with.
-    await second.engine.advanceClock(3_600_000);
-    const recurred = await activate(second.zb, `job-${id}`);
-    assert.deepEqual(
-      recurred.map((j) => [j.key, j.retries]),
-      [[failing.key, 2]],
-    );
-    // The timer (10 minutes) fired on the way.
-    const afterTimer = await activateOne(second.zb, `after-timer-${id}`);
-    assert.equal(afterTimer.processInstanceKey, timerInstance);
-    // The buffered message's TTL (1 h) carried on too: the clock is past publish time + TTL now, so it
-    // expired, as it would have without the restart, and no longer correlates.
-    assert.equal(eventsOf(second.engine, 'MESSAGE', 'EXPIRED').length, 1);
-    const late = await second.zb.createProcessInstance({ bpmnProcessId: `msg-${id}`, variables: { orderId: 'order-1' } });
-    assert.equal((await activate(second.zb, `after-msg-${id}`)).length, 0, 'an expired message does not correlate');
-    assert.ok(BigInt(late.processInstanceKey) > BigInt(instances.at(-1)!), 'keys continue after the restart, never reused');
-    for (const job of [...timedOut, ...recurred, afterTimer]) await second.zb.completeJob({ jobKey: job.key, variables: {} });
-    for (const key of instances) assert.ok(instanceCompleted(second.engine, key), `instance ${key} completed`);
-    assert.deepEqual(second.engine.checkIntegrity(), []);
-  });
+      const second = await openEngine(t, { dataDir: restart === 'crash' ? crashDir : dir });
+      const recovery = second.engine.recovery!;
+      if (restart === 'stop') {
+        assert.ok(recovery.snapshotFile, 'a clean stop leaves a snapshot');
+        assert.equal(recovery.snapshotPosition, stats!.appendedPosition);
+        assert.equal(recovery.eventsReplayed, 0, 'nothing to replay after the stop snapshot');
+      } else {
+        assert.equal(recovery.snapshotFile, undefined, 'no snapshot: everything comes from the log');
+        assert.ok(recovery.eventsReplayed > 0, `replayed ${recovery.eventsReplayed} events`);
+      }
+      // The activated jobs stay activated and the failed one waits out its backoff: nothing to activate.
+      assert.equal((await activate(second.zb, `job-${id}`)).length, 0);
+      // An activated job can be completed after the restart: it is there, activated.
+      await second.zb.completeJob({ jobKey: activated[0]!.key, variables: { done: true } });
+      assert.ok(instanceCompleted(second.engine, activated[0]!.processInstanceKey));
+      // Its deadline carries on: one minute later it times out and can be activated again.
+      await second.engine.advanceClock(61_000);
+      const timedOut = await activate(second.zb, `job-${id}`, { timeout: 24 * 3_600_000 });
+      assert.deepEqual(
+        timedOut.map((j) => j.key),
+        [activated[1]!.key],
+      );
+      // The backoff carries on: an hour later the failed job is back, with the retries it was failed with.
+      await second.engine.advanceClock(3_600_000);
+      const recurred = await activate(second.zb, `job-${id}`);
+      assert.deepEqual(
+        recurred.map((j) => [j.key, j.retries]),
+        [[failing.key, 2]],
+      );
+      // The timer (10 minutes) fired on the way.
+      const afterTimer = await activateOne(second.zb, `after-timer-${id}`);
+      assert.equal(afterTimer.processInstanceKey, timerInstance);
+      // The buffered message's TTL (1 h) carried on too: the clock is past publish time + TTL now, so it
+      // expired, as it would have without the restart, and no longer correlates.
+      assert.equal(eventsOf(second.engine, 'MESSAGE', 'EXPIRED').length, 1);
+      const late = await second.zb.createProcessInstance({ bpmnProcessId: `msg-${id}`, variables: { orderId: 'order-1' } });
+      assert.equal((await activate(second.zb, `after-msg-${id}`)).length, 0, 'an expired message does not correlate');
+      assert.ok(BigInt(late.processInstanceKey) > BigInt(instances.at(-1)!), 'keys continue after the restart, never reused');
+      for (const job of [...timedOut, ...recurred, afterTimer]) await second.zb.completeJob({ jobKey: job.key, variables: {} });
+      for (const key of instances) assert.ok(instanceCompleted(second.engine, key), `instance ${key} completed`);
+      assert.deepEqual(second.engine.checkIntegrity(), []);
+    });
+  }
 
   it('a buffered message within its TTL correlates after a restart', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();

@@ -21,6 +21,7 @@ import {
   activateOne,
   deploy,
   engineTest,
+  eventsOf,
   incidentsCreated,
   instanceCompleted,
   rejectsWithCode,
@@ -487,6 +488,8 @@ describe('UpdateJobRetries', () => {
     const job = await activateOne(h.zb, type);
     await h.zb.throwError({ jobKey: job.key, errorCode: 'UNCAUGHT' });
     await h.zb.updateJobRetries({ jobKey: job.key, retries: 4 });
+    const updated = eventsOf(h.engine, 'JOB', 'RETRIES_UPDATED').filter((r) => r.key === job.key);
+    assert.deepEqual(updated.map((r) => r.value.retries), [4], 'the thrown job took the new retries');
   });
 
   engineTest('after JOB_NO_RETRIES: resolve first gets 9; after UpdateJobRetries(1) resolve works and the job is back', async (h) => {
