@@ -8,16 +8,34 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { bpmnXml, chain, endEvent, flow, message, serviceTask, startEvent } from '../helpers/bpmn.ts';
+import {
+  boundary,
+  bpmnXml,
+  callActivity,
+  chain,
+  endEvent,
+  eventSubProcess,
+  flow,
+  message,
+  messageDef,
+  serviceTask,
+  signal,
+  signalDef,
+  startEvent,
+  terminateEnd,
+  timerDef,
+} from '../helpers/bpmn.ts';
 import {
   activate,
   activateOne,
   completeOne,
   deploy,
+  elementEvents,
   engineTest,
   eventsOf,
   incidentsCreated,
   instanceCompleted,
+  instancesOf,
   rejectsWithCode,
   startInstance,
   waitUntil,
@@ -29,20 +47,9 @@ const HOUR = 60 * MINUTE;
 
 /* ---------- BPMN fragments this file needs beyond test/helpers/bpmn.ts ---------- */
 
-const timerDef = (kind: 'timeDuration' | 'timeDate' | 'timeCycle', value: string) =>
-  `<bpmn:timerEventDefinition><bpmn:${kind}>${value}</bpmn:${kind}></bpmn:timerEventDefinition>`;
-const signal = (id: string, name: string) => `<bpmn:signal id="${id}" name="${name}" />`;
-const signalDef = (ref: string) => `<bpmn:signalEventDefinition signalRef="${ref}" />`;
-const messageDef = (ref: string) => `<bpmn:messageEventDefinition messageRef="${ref}" />`;
-const boundary = (id: string, attachedTo: string, definition: string, interrupting = true) =>
-  `<bpmn:boundaryEvent id="${id}" attachedToRef="${attachedTo}" cancelActivity="${interrupting}">${definition}</bpmn:boundaryEvent>`;
 const catchEvent = (id: string, definition: string) => `<bpmn:intermediateCatchEvent id="${id}">${definition}</bpmn:intermediateCatchEvent>`;
 const eventStart = (id: string, definition: string, interrupting = true) =>
   `<bpmn:startEvent id="${id}" isInterrupting="${interrupting}">${definition}</bpmn:startEvent>`;
-const eventSubProcess = (id: string, body: string[]) => `<bpmn:subProcess id="${id}" triggeredByEvent="true">${body.join('')}</bpmn:subProcess>`;
-const terminateEnd = (id: string) => `<bpmn:endEvent id="${id}"><bpmn:terminateEventDefinition /></bpmn:endEvent>`;
-const callActivity = (id: string, processId: string) =>
-  `<bpmn:callActivity id="${id}"><bpmn:extensionElements><zeebe:calledElement processId="${processId}" /></bpmn:extensionElements></bpmn:callActivity>`;
 const loop = (attrs: string, sequential = false) =>
   `<bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:extensionElements><zeebe:loopCharacteristics ${attrs} /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>`;
 const multiSubProcess = (id: string, loopXml: string, body: string[]) => `<bpmn:subProcess id="${id}">${loopXml}${body.join('')}</bpmn:subProcess>`;
@@ -51,14 +58,7 @@ const scriptTask = (id: string, expression: string, resultVariable: string) =>
 
 /* ---------- record queries ---------- */
 
-function elementEvents(h: Harness, intent: string, elementId: string) {
-  return eventsOf(h.engine, 'PROCESS_INSTANCE', intent).filter((r) => r.value.elementId === elementId);
-}
 
-/** Root ELEMENT_ACTIVATING events of `bpmnProcessId`: one per process instance created. */
-function instancesOf(h: Harness, bpmnProcessId: string) {
-  return eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').filter((r) => r.value.flowScopeKey === undefined && r.value.bpmnProcessId === bpmnProcessId);
-}
 
 function subscriptions(h: Harness, valueType: 'MESSAGE_SUBSCRIPTION' | 'SIGNAL_SUBSCRIPTION' | 'TIMER', intent: string, catchElementId: string) {
   return eventsOf(h.engine, valueType, intent).filter((r) => r.value.catchElementId === catchElementId);

@@ -6,7 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { bpmnXml, chain, endEvent, flow, message, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
+import {
+  boundary,
+  bpmnXml,
+  chain,
+  endEvent,
+  flow,
+  message,
+  messageDef,
+  serviceTask,
+  signal,
+  signalDef,
+  startEvent,
+  timerCatchEvent,
+  timerDef,
+} from '../helpers/bpmn.ts';
 import {
   activate,
   activateOne,
@@ -16,25 +30,15 @@ import {
   eventsOf,
   incidentsCreated,
   instanceCompleted,
+  instancesOf,
   rejectsWithCode,
   startInstance,
   waitUntil,
-  type Harness,
 } from '../helpers/engine-harness.ts';
 
 const MINUTE = 60_000;
 
-const timerDef = (kind: 'timeDuration' | 'timeDate' | 'timeCycle', value: string) =>
-  `<bpmn:timerEventDefinition><bpmn:${kind}>${value}</bpmn:${kind}></bpmn:timerEventDefinition>`;
-const boundary = (id: string, attachedTo: string, definition: string, interrupting = true) =>
-  `<bpmn:boundaryEvent id="${id}" attachedToRef="${attachedTo}" cancelActivity="${interrupting}">${definition}</bpmn:boundaryEvent>`;
-const signal = (id: string, name: string) => `<bpmn:signal id="${id}" name="${name}" />`;
-const signalDef = (ref: string) => `<bpmn:signalEventDefinition signalRef="${ref}" />`;
-const messageDef = (ref: string) => `<bpmn:messageEventDefinition messageRef="${ref}" />`;
 
-function instancesOf(h: Harness, bpmnProcessId: string) {
-  return eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').filter((r) => r.value.flowScopeKey === undefined && r.value.bpmnProcessId === bpmnProcessId);
-}
 
 describe('Timers', () => {
   engineTest('an intermediate timer waits for its duration on the engine clock, never less', async (h) => {

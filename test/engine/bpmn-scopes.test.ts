@@ -6,12 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { bpmnXml, chain, endEvent, error, errorBoundaryEvent, flow, serviceTask, startEvent } from '../helpers/bpmn.ts';
+import {
+  bpmnXml,
+  callActivity,
+  chain,
+  endEvent,
+  error,
+  errorBoundaryEvent,
+  eventSubProcess,
+  flow,
+  serviceTask,
+  startEvent,
+  terminateEnd,
+} from '../helpers/bpmn.ts';
 import {
   activate,
   activateOne,
   completeOne,
   deploy,
+  elementEvents,
   engineTest,
   eventsOf,
   incidentsCreated,
@@ -23,22 +36,15 @@ import {
 } from '../helpers/engine-harness.ts';
 
 const subProcess = (id: string, body: string[], extra = '') => `<bpmn:subProcess id="${id}"${extra}>${body.join('')}</bpmn:subProcess>`;
-const eventSubProcess = (id: string, body: string[]) => `<bpmn:subProcess id="${id}" triggeredByEvent="true">${body.join('')}</bpmn:subProcess>`;
 const errorEnd = (id: string, errorRef: string) => `<bpmn:endEvent id="${id}"><bpmn:errorEventDefinition errorRef="${errorRef}" /></bpmn:endEvent>`;
 const errorStart = (id: string, errorRef?: string) =>
   `<bpmn:startEvent id="${id}"><bpmn:errorEventDefinition${errorRef ? ` errorRef="${errorRef}"` : ''} /></bpmn:startEvent>`;
-const terminateEnd = (id: string) => `<bpmn:endEvent id="${id}"><bpmn:terminateEventDefinition /></bpmn:endEvent>`;
-const callActivity = (id: string, processId: string, attrs = '') =>
-  `<bpmn:callActivity id="${id}"><bpmn:extensionElements><zeebe:calledElement processId="${processId}"${attrs} /></bpmn:extensionElements></bpmn:callActivity>`;
 const multiTask = (id: string, type: string, loop: string, sequential = false, completion?: string) =>
   `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements>` +
   `<bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:extensionElements>${loop}</bpmn:extensionElements>` +
   `${completion ? `<bpmn:completionCondition>${completion.replace(/>/g, '&gt;').replace(/</g, '&lt;')}</bpmn:completionCondition>` : ''}` +
   `</bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`;
 
-function elementEvents(h: Harness, intent: string, elementId: string) {
-  return eventsOf(h.engine, 'PROCESS_INSTANCE', intent).filter((r) => r.value.elementId === elementId);
-}
 
 describe('Embedded subprocess', () => {
   engineTest('runs its inner flow, throws its locals away, and the process carries on after it', async (h) => {

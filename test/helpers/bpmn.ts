@@ -117,6 +117,21 @@ export function error(id: string, errorCode: string): string {
   return `<bpmn:error id="${esc(id)}" name="${esc(errorCode)}" errorCode="${esc(errorCode)}" />`;
 }
 
+/* ---------- fragments for events and scopes (given as XML, not escaped) ---------- */
+
+export const timerDef = (kind: 'timeDuration' | 'timeDate' | 'timeCycle', value: string) =>
+  `<bpmn:timerEventDefinition><bpmn:${kind}>${value}</bpmn:${kind}></bpmn:timerEventDefinition>`;
+export const signalDef = (ref: string) => `<bpmn:signalEventDefinition signalRef="${ref}" />`;
+export const messageDef = (ref: string) => `<bpmn:messageEventDefinition messageRef="${ref}" />`;
+export const signal = (id: string, name: string) => `<bpmn:signal id="${id}" name="${name}" />`;
+export const boundary = (id: string, attachedTo: string, definition: string, interrupting = true) =>
+  `<bpmn:boundaryEvent id="${id}" attachedToRef="${attachedTo}" cancelActivity="${interrupting}">${definition}</bpmn:boundaryEvent>`;
+export const eventSubProcess = (id: string, body: string[]) => `<bpmn:subProcess id="${id}" triggeredByEvent="true">${body.join('')}</bpmn:subProcess>`;
+export const terminateEnd = (id: string) => `<bpmn:endEvent id="${id}"><bpmn:terminateEventDefinition /></bpmn:endEvent>`;
+/** `attrs`: more attributes of `zeebe:calledElement`, e.g. ` propagateAllChildVariables="false"`. */
+export const callActivity = (id: string, processId: string, attrs = '') =>
+  `<bpmn:callActivity id="${id}"><bpmn:extensionElements><zeebe:calledElement processId="${processId}"${attrs} /></bpmn:extensionElements></bpmn:callActivity>`;
+
 /* ---------- the shapes most tests use ---------- */
 
 /** start → one service task → end. */

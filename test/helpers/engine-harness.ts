@@ -258,3 +258,13 @@ export async function waitUntil(predicate: () => boolean, timeoutMs = 5000, what
     await sleep(10);
   }
 }
+
+/** PROCESS_INSTANCE events of `intent` for the element `elementId`, oldest first. */
+export function elementEvents(h: Harness, intent: string, elementId: string) {
+  return eventsOf(h.engine, 'PROCESS_INSTANCE', intent).filter((r) => r.value.elementId === elementId);
+}
+
+/** Root ELEMENT_ACTIVATING events of `bpmnProcessId`: one per process instance created. */
+export function instancesOf(h: Harness, bpmnProcessId: string) {
+  return eventsOf(h.engine, 'PROCESS_INSTANCE', 'ELEMENT_ACTIVATING').filter((r) => r.value.flowScopeKey === undefined && r.value.bpmnProcessId === bpmnProcessId);
+}
