@@ -362,6 +362,33 @@ describe('REST API: bad requests get the answers Camunda gives', () => {
     for (const [pending, status, title, detail] of cases) assertProblem(await pending, status, title, detail);
   });
 
+  engineTest('a property the request does not have is refused by its path, as Camunda 8.8 does, and nothing is done', async (h) => {
+    const processId = `unknown-props-${h.id}`;
+    await deploy(h.zb, emptyProcess(processId));
+    const unparsable = (path: string) => new RegExp(`^Request property \\[${path.replace(/[.[\]$]/g, '\\$&')}\\] cannot be parsed$`);
+    const cases: [Promise<{ status: number; type: string; json: Json }>, string][] = [
+      [post(h, '/v2/process-instances', { processDefinitionId: processId, variable: { a: 1 } }), 'variable'],
+      [post(h, '/v2/process-instances', { processDefinitionId: processId, startInstructions: [{ elementId: 'end', id: 'x' }] }), 'startInstructions[0].id'],
+      [post(h, '/v2/process-instances/1/cancellation', { reason: 'typo' }), 'reason'],
+      [post(h, '/v2/incidents/1/resolution', { retries: 3 }), 'retries'],
+      [post(h, '/v2/messages/publication', { name: 'm', correlationKey: 'k', ttl: 1000 }), 'ttl'],
+      [post(h, '/v2/messages/correlation', { name: 'm', correlationKey: 'k', messageId: 'id-1' }), 'messageId'],
+      [post(h, '/v2/signals/broadcast', { signalName: 's', name: 's' }), 'name'],
+      [post(h, '/v2/process-instances/search', { filtr: { processDefinitionId: processId } }), 'filtr'],
+      [post(h, '/v2/process-instances/search', { sort: [{ field: 'startDate', direction: 'DESC' }] }), 'sort[0].direction'],
+      [post(h, '/v2/jobs/search', { page: { limit: 5, size: 5 } }), 'page.size'],
+      [post(h, '/v2/process-instances/search', { filter: { variables: [{ name: 'a', values: [1] }] } }), 'filter.variables[0].values'],
+      [call(h, 'PUT', '/v2/clock', { timestamp: 0, zone: 'UTC' }), 'zone'],
+    ];
+    for (const [pending, path] of cases) assertProblem(await pending, 400, 'Bad Request', unparsable(path));
+    const started = await post(h, '/v2/process-instances/search', { filter: { processDefinitionId: processId } });
+    assert.equal(started.status, 200);
+    assert.deepEqual((started.json as { items: unknown[] }).items, [], 'the refused creations started no instance');
+    assert.notEqual(h.engine.clock.now(), 0, 'the refused pin to 0 did not move the clock');
+    const created = await post(h, '/v2/process-instances', { processDefinitionId: processId, startInstructions: [{ elementId: 'end' }] });
+    assert.equal(created.status, 200, 'the same request without the unknown property is taken');
+  });
+
   engineTest('a body over 4 MiB is refused with 413 before it is processed', async (h) => {
     const huge = JSON.stringify({ processDefinitionId: 'x', variables: { blob: 'x'.repeat(5 * 1024 * 1024) } });
     assertProblem(await post(h, '/v2/process-instances', huge), 413, 'Payload Too Large', /at most 4194304 bytes/);

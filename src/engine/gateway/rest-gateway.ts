@@ -10,7 +10,7 @@ import type { Command, EngineRecord } from '../state/records.ts';
 import type { Clock } from '../time/clock.ts';
 import type { Gateway } from './grpc-gateway.ts';
 import { createRestApi, type RestApi } from './rest/api.ts';
-import { objectBody, optInteger, readJsonBody, type Json } from './rest/input.ts';
+import { objectBody, onlyKnown, optInteger, readJsonBody, type Json } from './rest/input.ts';
 import { RestProblem, invalidArgument, sendProblem } from './rest/problem.ts';
 
 export interface RestOptions {
@@ -91,7 +91,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
 
 /** The body of `PUT /v2/clock`, checked as Camunda's ClockValidator does. */
 function pinTimestamp(body: Json | undefined): number {
-  const request = objectBody(body);
+  const request = onlyKnown(objectBody(body), ['timestamp']);
   const timestamp = optInteger(request, 'timestamp');
   if (timestamp === undefined) throw invalidArgument('No timestamp provided');
   if (timestamp < 0) throw invalidArgument(`The value for timestamp is '${timestamp}' but must be not negative`);

@@ -27,6 +27,7 @@ import {
   optObject,
   optString,
   optStringArray,
+  onlyKnown,
   optArray,
   pathKey,
   readJsonBody,
@@ -55,6 +56,22 @@ export interface RestApiOptions {
 
 /** How long `awaitCompletion` waits when the request names no `requestTimeout` (wall time, as Zeebe's). */
 export const DEFAULT_AWAIT_TIMEOUT_MS = 15_000;
+
+/** The properties of a process instance creation, by id or by key (Camunda's one request class for both). */
+const CREATE_INSTANCE = [
+  'processDefinitionId',
+  'processDefinitionKey',
+  'processDefinitionVersion',
+  'variables',
+  'tenantId',
+  'operationReference',
+  'startInstructions',
+  'runtimeInstructions',
+  'awaitCompletion',
+  'fetchVariables',
+  'requestTimeout',
+  'tags',
+] as const;
 
 interface Request {
   req: IncomingMessage;
@@ -99,7 +116,11 @@ export function createRestApi(options: RestApiOptions): RestApi {
     return result;
   };
 
-  const body = async (r: Request, optional = false): Promise<JsonObject> => objectBody(await readJsonBody(r.req), optional);
+  /** A command's body: only the properties its request has (`known`), as Camunda 8.8 refuses any other. */
+  const body = async (r: Request, known: readonly string[], optional = false): Promise<JsonObject> =>
+    onlyKnown(objectBody(await readJsonBody(r.req), optional), known);
+  /** A search's body, checked by {@link search}. */
+  const query = async (r: Request): Promise<JsonObject> => objectBody(await readJsonBody(r.req), true);
 
   const getOr404 = <T>(row: T | undefined, what: string, key: string): T => {
     if (!row) throw notFound(`${what} with key '${key}' not found`);
@@ -117,7 +138,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- process definitions ---------- */
 
   route('POST', '/v2/process-definitions/search', async (r) => {
-    sendJson(r.res, 200, search(PROCESS_DEFINITION_SEARCH(history), await body(r, true), history.processDefinitions()));
+    sendJson(r.res, 200, search(PROCESS_DEFINITION_SEARCH(history), await query(r), history.processDefinitions()));
   });
   route('GET', '/v2/process-definitions/:key', async (r) => {
     const key = pathKey(r.params[0]!, 'processDefinitionKey');
@@ -127,14 +148,14 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- process instances ---------- */
 
   route('POST', '/v2/process-instances/search', async (r) => {
-    sendJson(r.res, 200, search(processInstanceSearch(history), await body(r, true), history.processInstances()));
+    sendJson(r.res, 200, search(processInstanceSearch(history), await query(r), history.processInstances()));
   });
   route('GET', '/v2/process-instances/:key', async (r) => {
     const key = pathKey(r.params[0]!, 'processInstanceKey');
     sendJson(r.res, 200, getOr404(history.processInstance(key), 'Process instance', key));
   });
   route('POST', '/v2/process-instances', async (r) => {
-    const b = await body(r);
+    const b = await body(r, CREATE_INSTANCE);
     const processDefinitionId = optString(b, 'processDefinitionId');
     const processDefinitionKey = optKey(b, 'processDefinitionKey');
     const violations: string[] = [];
@@ -154,6 +175,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
     checkTenant(optString(b, 'tenantId'), 'Create Process Instance');
     const startInstructions = (optArray(b, 'startInstructions') ?? []).map((s, i) => {
       if (!isObject(s)) throw invalidArgument(`No startInstructions[${i}].elementId provided`);
+      onlyKnown(s, ['elementId'], `startInstructions[${i}]`);
       const elementId = optString(s, 'elementId', `startInstructions[${i}]`);
       if (!elementId) throw invalidArgument(`No startInstructions[${i}].elementId provided`);
       return elementId;
@@ -191,7 +213,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   });
   route('POST', '/v2/process-instances/:key/cancellation', async (r) => {
     const key = pathKey(r.params[0]!, 'processInstanceKey');
-    const b = await body(r, true);
+    const b = await body(r, ['operationReference'], true);
     const operationReference = optInteger(b, 'operationReference');
     if (operationReference !== undefined && operationReference < 1) {
       throw invalidArgument(`The value for operationReference is '${operationReference}' but must be > 0`);
@@ -203,7 +225,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- element instances ---------- */
 
   route('POST', '/v2/element-instances/search', async (r) => {
-    sendJson(r.res, 200, search(ELEMENT_INSTANCE_SEARCH(history), await body(r, true), history.elementInstances()));
+    sendJson(r.res, 200, search(ELEMENT_INSTANCE_SEARCH(history), await query(r), history.elementInstances()));
   });
   route('GET', '/v2/element-instances/:key', async (r) => {
     const key = pathKey(r.params[0]!, 'elementInstanceKey');
@@ -213,7 +235,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- incidents ---------- */
 
   route('POST', '/v2/incidents/search', async (r) => {
-    sendJson(r.res, 200, search(INCIDENT_SEARCH, await body(r, true), history.incidents()));
+    sendJson(r.res, 200, search(INCIDENT_SEARCH, await query(r), history.incidents()));
   });
   route('GET', '/v2/incidents/:key', async (r) => {
     const key = pathKey(r.params[0]!, 'incidentKey');
@@ -221,7 +243,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   });
   route('POST', '/v2/incidents/:key/resolution', async (r) => {
     const key = pathKey(r.params[0]!, 'incidentKey');
-    const b = await body(r, true);
+    const b = await body(r, ['operationReference'], true);
     const operationReference = optInteger(b, 'operationReference');
     if (operationReference !== undefined && operationReference < 1) {
       throw invalidArgument(`The value for operationReference is '${operationReference}' but must be > 0`);
@@ -233,12 +255,12 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- jobs and variables ---------- */
 
   route('POST', '/v2/jobs/search', async (r) => {
-    sendJson(r.res, 200, search(JOB_SEARCH, await body(r, true), history.jobs()));
+    sendJson(r.res, 200, search(JOB_SEARCH, await query(r), history.jobs()));
   });
 
   route('POST', '/v2/variables/search', async (r) => {
     const truncate = r.url.searchParams.get('truncateValues') !== 'false';
-    const result = search(VARIABLE_SEARCH, await body(r, true), history.variables());
+    const result = search(VARIABLE_SEARCH, await query(r), history.variables());
     sendJson(r.res, 200, {
       ...result,
       items: result.items.map((row) => {
@@ -255,7 +277,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   /* ---------- messages and signals ---------- */
 
   route('POST', '/v2/messages/publication', async (r) => {
-    const b = await body(r);
+    const b = await body(r, ['name', 'correlationKey', 'timeToLive', 'messageId', 'variables', 'tenantId']);
     const name = optString(b, 'name');
     if (!name || name.trim() === '') throw invalidArgument('No name provided');
     checkTenant(optString(b, 'tenantId'), 'Publish Message');
@@ -276,7 +298,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   });
 
   route('POST', '/v2/messages/correlation', async (r) => {
-    const b = await body(r);
+    const b = await body(r, ['name', 'correlationKey', 'variables', 'tenantId']);
     const name = optString(b, 'name');
     if (!name || name.trim() === '') throw invalidArgument('No messageName provided');
     checkTenant(optString(b, 'tenantId'), 'Correlate Message');
@@ -299,7 +321,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
   });
 
   route('POST', '/v2/signals/broadcast', async (r) => {
-    const b = await body(r);
+    const b = await body(r, ['signalName', 'variables', 'tenantId']);
     const signalName = optString(b, 'signalName');
     if (signalName === undefined) throw invalidArgument('No signalName provided');
     checkTenant(optString(b, 'tenantId'), 'Broadcast Signal');

@@ -1,7 +1,12 @@
 /**
- * Reading and checking REST request bodies the way Camunda's gateway (Spring + Jackson) does: a missing
- * body, malformed JSON, a property of the wrong type, a body over the size limit each get a 400 problem
- * naming what is wrong. Pure helpers over parsed JSON, plus the body reader.
+ * Reading and checking REST request bodies the way Camunda 8.8's gateway (Spring + Jackson) does: a missing
+ * body, malformed JSON, a property the request does not have, a property of the wrong type, a body over the
+ * size limit each get a 400 problem naming what is wrong. Pure helpers over parsed JSON, plus the body reader.
+ *
+ * Since 8.8.0 (camunda/camunda#37895, backported to stable/8.8 as #37929) the gateway's mapper fails on
+ * unknown properties; Jackson reports one as a `MismatchedInputException`, which the gateway answers with
+ * "Request property [<path>] cannot be parsed". Scalars still coerce: the official REST client
+ * (`@camunda8/orchestration-cluster-api`) sends every int64 as a decimal string (`{"timestamp":"1893456000000"}`).
  */
 import type { IncomingMessage } from 'node:http';
 import { RestProblem, bodyMissing, unparsable } from './problem.ts';
@@ -58,6 +63,20 @@ export function objectBody(body: Json | undefined, optional = false): JsonObject
 }
 
 const join = (path: string, name: string) => (path ? `${path}.${name}` : name);
+
+/**
+ * Refuses a property of `obj` that is not one of `known`, as Camunda's gateway does: the first unknown one is
+ * "Request property [<path>] cannot be parsed".
+ *
+ * @example
+ * onlyKnown({ name: 'paid', colour: 'red' }, ['name', 'correlationKey']); // throws: Request property [colour] cannot be parsed
+ */
+export function onlyKnown(obj: JsonObject, known: readonly string[], path = ''): JsonObject {
+  for (const name of Object.keys(obj)) {
+    if (!known.includes(name)) throw unparsable(join(path, name));
+  }
+  return obj;
+}
 
 /* Typed property readers: `undefined` when absent or null (Jackson leaves the field unset), else the value, or a
  * "cannot be parsed" problem naming the property's path. Scalars coerce as Jackson does by default: a number

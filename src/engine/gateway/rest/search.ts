@@ -10,7 +10,7 @@
  *
  * Cursors are opaque base64 text holding the sort values of the first / last item of a page.
  */
-import { checkKey, isObject, optArray, optInteger, optObject, optString, type Json, type JsonObject } from './input.ts';
+import { checkKey, isObject, onlyKnown, optArray, optInteger, optObject, optString, type Json, type JsonObject } from './input.ts';
 import { RestProblem, invalidArgument, notSupported, unparsable } from './problem.ts';
 
 export type FieldKind = 'key' | 'string' | 'int' | 'date' | 'enum' | 'bool';
@@ -75,6 +75,7 @@ export const DEFAULT_LIMIT = 100;
 
 /** Runs a search request over rows. Throws {@link RestProblem} for a bad request. */
 export function search<Row extends object>(spec: SearchSpec<Row>, body: JsonObject, rows: Iterable<Row>): SearchResult<Row> {
+  onlyKnown(body, ['filter', 'sort', 'page']);
   const predicates = compileFilter(spec, body);
   const sort = compileSort(spec, body);
   const page = readPage(body);
@@ -288,6 +289,7 @@ function compileSort<Row>(spec: SearchSpec<Row>, body: JsonObject): SortBy[] {
   if (!list) return [];
   return list.map((entry, i) => {
     if (!isObject(entry)) throw unparsable(`sort[${i}]`);
+    onlyKnown(entry, ['field', 'order'], `sort[${i}]`);
     const field = optString(entry, 'field', `sort[${i}]`);
     if (field === undefined) throw invalidArgument('Sort field must not be null');
     if (!spec.sort.includes(field)) throw invalidArgument(`Unknown sortBy: ${field}`);
@@ -345,6 +347,7 @@ interface Page {
 function readPage(body: JsonObject): Page {
   const page = optObject(body, 'page');
   if (!page) return { from: 0, limit: DEFAULT_LIMIT };
+  onlyKnown(page, ['from', 'limit', 'after', 'before'], 'page');
   const from = optInteger(page, 'from', 'page');
   const limit = optInteger(page, 'limit', 'page');
   const after = optString(page, 'after', 'page');

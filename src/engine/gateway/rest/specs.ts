@@ -12,7 +12,7 @@ import type {
   ProcessInstanceRow,
   VariableRow,
 } from '../../history/history.ts';
-import { isObject, optString, type Json } from './input.ts';
+import { isObject, onlyKnown, optString, type Json } from './input.ts';
 import { unparsable } from './problem.ts';
 import { filterPredicate, type FilterField, type FilterSpec, type SearchSpec } from './search.ts';
 
@@ -87,6 +87,7 @@ export function processInstanceSearch(history: History): SearchSpec<ProcessInsta
         if (!Array.isArray(value)) throw unparsable(path);
         const conditions = value.map((item, i) => {
           if (!isObject(item)) throw unparsable(`${path}[${i}]`);
+          onlyKnown(item, ['name', 'value'], `${path}[${i}]`);
           const name = optString(item, 'name', `${path}[${i}]`);
           if (name === undefined) throw unparsable(`${path}[${i}].name`);
           const matchValue = item.value === undefined || item.value === null
