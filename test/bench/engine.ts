@@ -27,6 +27,7 @@
  * BENCH_ENGINE_COMPLETER=poll|stream, BENCH_ENGINE_PAYLOAD=small|10k (small: only `createdAt`),
  * BENCH_ENGINE_WAITING=10000, BENCH_ENGINE_REPLAY_RECORDS=200000, BENCH_ENGINE_STRACE=1 (count fsyncs with strace too),
  * BENCH_ENGINE_SNAPSHOT_EVERY (--snapshot-every of engine-one-task-durable; the engine's default when unset),
+ * BENCH_ENGINE_NODE_FLAGS (extra node flags for the engine process, space-separated, e.g. --max-semi-space-size=32),
  * BENCH_ENGINE_PROFILE=1 (a CPU profile of engine-one-task's engine, its top self-time functions printed).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -74,6 +75,8 @@ const REPLAY_RECORDS = Math.round(knob('BENCH_ENGINE_REPLAY_RECORDS', 200_000));
 /** --snapshot-every of the durable load case (the engine's default, 100 000 records, when unset). */
 const SNAPSHOT_EVERY = process.env.BENCH_ENGINE_SNAPSHOT_EVERY ? Math.round(knob('BENCH_ENGINE_SNAPSHOT_EVERY', 1)) : undefined;
 /** Opt-in cross-check of the engine's own fsync counter: count the fsync/fdatasync calls with strace. */
+/** Extra node flags for the engine process (BENCH_ENGINE_NODE_FLAGS, space-separated), e.g. `--max-semi-space-size=32`. */
+const ENGINE_NODE_FLAGS = (process.env.BENCH_ENGINE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const STRACE = process.env.BENCH_ENGINE_STRACE === '1' && spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 /** After a phase: how long the completer gets to finish what was created; after the latency phase, an instance not completed by then counts as slower than all. */
 const DRAIN_MS = 5_000;
@@ -197,6 +200,7 @@ class EngineProcess {
 
   constructor(readonly options: LaunchOptions) {
     const nodeArgs = [
+      ...ENGINE_NODE_FLAGS,
       ...(options.probe ? ['--expose-gc'] : []),
       ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
       '--import',

@@ -201,8 +201,19 @@ function loadRows<Row>(dump: RowsDump, keyField: keyof Row & string, into: Map<s
   }
 }
 
+let lastDateMs = Number.NaN;
+let lastDate = '';
+
+/**
+ * An engine timestamp as Camunda's REST dates (ISO 8601, UTC). The records of a batch mostly share one timestamp:
+ * the last one is remembered, so those rows share one string instead of formatting and holding one each.
+ */
 export function isoDate(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  if (epochMs !== lastDateMs) {
+    lastDate = new Date(epochMs).toISOString();
+    lastDateMs = epochMs;
+  }
+  return lastDate;
 }
 
 export class History {
