@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveStateDir } from '../../src/config/index.ts';
 import { checkReachable } from '../../src/transport/index.ts';
-import { parseCount } from '../lib/args.ts';
+import { parseCount, parseDuration } from '../lib/args.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples, output, type Output } from '../lib/output.ts';
@@ -42,7 +42,19 @@ export interface EngineRecord {
   readonly auth?: EngineAuth;
   /** The engine's data directory (`--data-dir`), absolute; absent when it keeps its state in memory. */
   readonly dataDir?: string;
+  /** Backpressure and history settings it was started with; absent where the engine's defaults apply. */
+  readonly limits?: EngineLimits;
 }
+
+/** What `up` passed on to the engine beyond its defaults. */
+export interface EngineLimits {
+  readonly maxInFlight?: number;
+  readonly retentionMs?: number;
+  readonly maxEndedInstances?: number;
+}
+
+const flagOf = (name: keyof EngineLimits): string =>
+  ({ maxInFlight: '--max-in-flight', retentionMs: '--retention', maxEndedInstances: '--max-ended-instances' })[name];
 
 /** The engine's authentication: tokens of `issuer` (with `audience` in `aud`, when set). */
 export interface EngineAuth {
@@ -134,11 +146,31 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: number }): Promise<number> {
+async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: number; retentionMs?: number; maxEndedInstances?: number }): Promise<number> {
   const paths = statePaths(io);
   await mkdir(paths.dir, { recursive: true });
   const dataDirOption = options.dataDir ?? (io.env.FORAGER_ENGINE_DATA_DIR?.trim() || undefined);
   const dataDir = dataDirOption === undefined ? undefined : resolve(io.cwd, dataDirOption);
+
+  // A flag wins over its environment variable; both are checked before anything starts (exit 2 naming the one at fault).
+  const setting = (given: number | undefined, variable: string, parse: (text: string, name: string) => number): number | undefined => {
+    if (given !== undefined) return given;
+    const text = io.env[variable]?.trim();
+    return text ? parse(text, variable) : undefined;
+  };
+  const maxInFlight = setting(options.maxInFlight, 'FORAGER_ENGINE_MAX_IN_FLIGHT', parseCount);
+  const retentionMs = setting(options.retentionMs, 'FORAGER_ENGINE_RETENTION', parseDuration);
+  const maxEnded = setting(options.maxEndedInstances, 'FORAGER_ENGINE_MAX_ENDED_INSTANCES', parseCount);
+  const limits: EngineLimits = {
+    ...(maxInFlight === undefined ? {} : { maxInFlight }),
+    ...(retentionMs === undefined ? {} : { retentionMs }),
+    ...(maxEnded === undefined ? {} : { maxEndedInstances: maxEnded }),
+  };
+  const limitArgs = [
+    ...(maxInFlight === undefined ? [] : ['--max-in-flight', String(maxInFlight)]),
+    ...(retentionMs === undefined ? [] : ['--retention-ms', String(retentionMs)]),
+    ...(maxEnded === undefined ? [] : ['--max-ended-instances', String(maxEnded)]),
+  ];
 
   const existing = await readRecord(paths.record);
   if (existing) {
@@ -160,6 +192,13 @@ async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?:
       if (options.authIssuer !== undefined && options.authIssuer !== existing.auth?.issuer) {
         throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) with other authentication settings; run \`forager engine down\` first`, EXIT.RUNTIME);
       }
+      const differing = (Object.keys(limits) as (keyof EngineLimits)[]).filter((name) => limits[name] !== existing.limits?.[name]);
+      if (differing.length > 0) {
+        throw new CliError(
+          `an engine is already running at ${existing.address} (pid ${existing.pid}) with other settings (${differing.map(flagOf).join(', ')}); run \`forager engine down\` first`,
+          EXIT.RUNTIME,
+        );
+      }
       out.note(`reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
       await printAddress(out, existing.address, existing.restAddress, existing.auth);
       return EXIT.OK;
@@ -178,8 +217,6 @@ async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?:
   }
   const auth: EngineAuth | undefined = issuer === undefined ? undefined : { issuer, ...(audience !== undefined ? { audience } : {}) };
   const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
-  const limitText = options.maxInFlight === undefined ? io.env.FORAGER_ENGINE_MAX_IN_FLIGHT?.trim() || undefined : String(options.maxInFlight);
-  const limitArgs = limitText === undefined ? [] : ['--max-in-flight', String(parseCount(limitText, 'FORAGER_ENGINE_MAX_IN_FLIGHT'))];
 
   const logFd = openSync(paths.log, 'w');
   const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...limitArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
@@ -228,6 +265,7 @@ async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?:
     logFile: paths.log,
     ...(auth ? { auth } : {}),
     ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
   await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   child.unref();
@@ -320,6 +358,8 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
       'keep the engine\'s log and snapshots in <dir>: state survives `engine down`/`up` and a crash (default: in memory; env FORAGER_ENGINE_DATA_DIR)',
     )
     .option('--max-in-flight <n>', 'backpressure: commands in flight beyond n get RESOURCE_EXHAUSTED, as a loaded Zeebe answers (default: no limit; env FORAGER_ENGINE_MAX_IN_FLIGHT)')
+    .option('--retention <duration>', 'REST searches keep an ended instance this long on the engine clock: 30m, 24h, 7d, PT1H (default 24h; env FORAGER_ENGINE_RETENTION)')
+    .option('--max-ended-instances <n>', 'REST searches keep at most n ended instances, the oldest dropped first (default 10000; env FORAGER_ENGINE_MAX_ENDED_INSTANCES)')
     .addHelpText(
       'after',
       examples(
@@ -330,7 +370,7 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
         '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
       ),
     )
-    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string }) =>
+    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string; retention?: string; maxEndedInstances?: string }) =>
       setExit(
         await up(io, output(io, up_), {
           ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
@@ -338,6 +378,8 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
           ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
           ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
           ...(opts.maxInFlight === undefined ? {} : { maxInFlight: parseCount(opts.maxInFlight, '--max-in-flight') }),
+          ...(opts.retention === undefined ? {} : { retentionMs: parseDuration(opts.retention, '--retention') }),
+          ...(opts.maxEndedInstances === undefined ? {} : { maxEndedInstances: parseCount(opts.maxEndedInstances, '--max-ended-instances') }),
         }),
       ),
     );

@@ -12,6 +12,9 @@
  * before the ready line: `forager engine recovered … from DIR …`; the log's counters (fsyncs, group commits,
  * batches, records, bytes, snapshots) are printed as one JSON line `forager engine storage {…}` on SIGUSR2 and
  * when the engine stops, so a benchmark can compute fsyncs per second.
+ * `--retention-ms MS` and `--max-ended-instances N` bound the history the REST searches read: an ended instance
+ * (with its elements, jobs, incidents and variables) is dropped once it ended MS ago on the engine clock, or
+ * once more than N ended instances are kept (default 24 hours and 10 000).
  * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
  * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
  */
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
     'auth-jwks-uri'?: string;
     'data-dir'?: string;
     'snapshot-every'?: string;
+    'retention-ms'?: string;
+    'max-ended-instances'?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -43,6 +48,8 @@ async function main(): Promise<void> {
         'auth-jwks-uri': { type: 'string' },
         'data-dir': { type: 'string' },
         'snapshot-every': { type: 'string' },
+        'retention-ms': { type: 'string' },
+        'max-ended-instances': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -73,6 +80,21 @@ async function main(): Promise<void> {
     process.stderr.write('forager engine: --snapshot-every needs --data-dir\n');
     process.exit(2);
   }
+  // The history the REST searches read: ended instances are dropped past this age or beyond this count.
+  const retentionMs = values['retention-ms'] === undefined ? undefined : Number(values['retention-ms']);
+  if (retentionMs !== undefined && !(Number.isSafeInteger(retentionMs) && retentionMs >= 0)) {
+    process.stderr.write(`forager engine: --retention-ms must be a whole number of milliseconds (0 or more), not '${values['retention-ms']}'\n`);
+    process.exit(2);
+  }
+  const maxEnded = values['max-ended-instances'] === undefined ? undefined : Number(values['max-ended-instances']);
+  if (maxEnded !== undefined && !(Number.isSafeInteger(maxEnded) && maxEnded >= 0)) {
+    process.stderr.write(`forager engine: --max-ended-instances must be a whole number of at least 0, not '${values['max-ended-instances']}'\n`);
+    process.exit(2);
+  }
+  const history = {
+    ...(retentionMs !== undefined ? { retentionMs } : {}),
+    ...(maxEnded !== undefined ? { maxEndedInstances: maxEnded } : {}),
+  };
   const env = (name: string) => process.env[name]?.trim() || undefined;
   const issuer = values['auth-issuer'] ?? env('FORAGER_ENGINE_AUTH_ISSUER');
   const audienceText = values['auth-audience'] ?? env('FORAGER_ENGINE_AUTH_AUDIENCE');
@@ -98,6 +120,7 @@ async function main(): Promise<void> {
       ...(auth ? { auth } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
       ...(snapshotEvery !== undefined ? { storage: { snapshotEvery } } : {}),
+      ...(Object.keys(history).length > 0 ? { history } : {}),
       // Recent records serve tests in the same process (records(), checkIntegrity()); a program needs few.
       recentRecords: 10_000,
       onStorageFailure: (error) => {

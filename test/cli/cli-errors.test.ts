@@ -3,11 +3,12 @@
  * address, bad configuration, a taken port, an engine that is not running.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { emptyProcess } from '../helpers/bpmn.ts';
 import { cleanUp, forager, killSpawned, freePort, HELLO } from './helpers.ts';
 
 describe('forager CLI without a broker', () => {
@@ -73,6 +74,53 @@ describe('forager CLI without a broker', () => {
       const create = await fetch(`${rest}/v2/process-instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ processDefinitionId: 'any' }) });
       assert.equal(create.status, 429, await create.text());
       assert.equal((await fetch(`${rest}/v2/topology`)).status, 200);
+    } finally {
+      await cleanUp(otherHome);
+    }
+  });
+
+  it('engine up --retention / --max-ended-instances: bad values exit 2; they bound what REST searches keep; a reuse with other settings is refused', async () => {
+    const bad = await forager(['engine', 'up', '--retention', 'soon'], { FORAGER_HOME: home });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--retention: expected a duration such as/);
+    const badEnv = await forager(['engine', 'up'], { FORAGER_HOME: home, FORAGER_ENGINE_MAX_ENDED_INSTANCES: 'lots' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /FORAGER_ENGINE_MAX_ENDED_INSTANCES: expected a whole number/);
+
+    const otherHome = await mkdtemp(join(tmpdir(), 'forager-cli-retention-'));
+    try {
+      const up = await forager(['engine', 'up', '--retention', '1h', '--max-ended-instances', '2'], { FORAGER_HOME: otherHome });
+      assert.equal(up.code, 0, up.stderr);
+      const env = { FORAGER_HOME: otherHome, ZEEBE_GRPC_ADDRESS: /^ZEEBE_GRPC_ADDRESS=(\S+)$/m.exec(up.stdout)![1]! };
+      const rest = /^ZEEBE_REST_ADDRESS=(\S+)$/m.exec(up.stdout)![1]!;
+      const file = join(otherHome, 'short.bpmn');
+      await writeFile(file, emptyProcess('short'));
+      const deployed = await forager(['deploy', file], env);
+      assert.equal(deployed.code, 0, deployed.stderr + deployed.stdout);
+      for (let i = 0; i < 3; i++) assert.equal((await forager(['start', 'short'], env)).code, 0);
+      const ended = async () => {
+        const response = await fetch(`${rest}/v2/process-instances/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ filter: { processDefinitionId: 'short', state: 'COMPLETED' } }),
+        });
+        return ((await response.json()) as { items: unknown[] }).items.length;
+      };
+      assert.equal(await ended(), 2, '--max-ended-instances 2: the oldest of three ended instances is dropped');
+      const pin = await fetch(`${rest}/v2/clock`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ timestamp: Date.now() + 2 * 3_600_000 }),
+      });
+      assert.equal(pin.status, 204);
+      assert.equal(await ended(), 0, '--retention 1h: two hours later on the engine clock, both are gone');
+
+      const reuse = await forager(['engine', 'up', '--max-ended-instances', '2', '--retention', '60m'], { FORAGER_HOME: otherHome });
+      assert.equal(reuse.code, 0, reuse.stderr + reuse.stdout);
+      assert.match(reuse.stderr + reuse.stdout, /reusing the engine/);
+      const other = await forager(['engine', 'up', '--max-ended-instances', '5'], { FORAGER_HOME: otherHome });
+      assert.equal(other.code, 1);
+      assert.match(other.stderr, /already running .* with other settings \(--max-ended-instances\); run `forager engine down` first/);
     } finally {
       await cleanUp(otherHome);
     }
