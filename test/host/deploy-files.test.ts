@@ -82,16 +82,20 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
     assert.deepEqual(workerServices.sort(), types.map((t) => `worker-${t}`).sort(), 'no service for a job type without a worker');
   });
 
-  it("docker-compose.camunda.yml: Camunda's Zeebe and Operate, versions pinned, licence named", async () => {
+  it("docker-compose.camunda.yml: Camunda 8.8's Zeebe and Operate (one image), versions pinned, licence named", async () => {
     const text = await read('docker-compose.camunda.yml');
     const compose = parse(text, { merge: true }) as Doc;
-    assert.match(compose.services.zeebe.image, /^camunda\/zeebe:\d+\.\d+\.\d+$/);
-    assert.match(compose.services.operate.image, /^camunda\/operate:\d+\.\d+\.\d+$/);
+    // 8.8 ships Zeebe, Operate and Tasklist as one image; the Spring profiles choose what runs in it.
+    assert.match(compose.services.zeebe.image, /^camunda\/camunda:8\.8\.\d+$/);
+    const profiles = String(compose.services.zeebe.environment.SPRING_PROFILES_ACTIVE).split(',');
+    for (const profile of ['broker', 'operate']) assert.ok(profiles.includes(profile), `profile ${profile} in ${profiles.join(',')}`);
+    assert.equal(compose.services.zeebe.environment.CAMUNDA_DATA_SECONDARYSTORAGE_ELASTICSEARCH_URL, 'http://elasticsearch:9200');
     assert.match(compose.services.elasticsearch.image, /:\d+\.\d+\.\d+$/);
     assert.match(text, /Camunda License 1\.0/);
     assert.match(text, /Elastic License/);
     for (const type of types) assert.equal(compose.services[`worker-${type}`]?.environment.FORAGER_TYPES, type);
     assert.equal(compose.services[`worker-${types[0]}`].environment.ZEEBE_GRPC_ADDRESS, 'grpc://zeebe:26500');
+    assert.equal(compose.services[`worker-${types[0]}`].environment.CAMUNDA_AUTH_STRATEGY, 'NONE', 'the API is unprotected, as in the quickstart');
   });
 
   it('Kubernetes: a Deployment per job type with FORAGER_TYPES, probes on the host endpoints and port, resources, a metrics Service, an HPA', async () => {
