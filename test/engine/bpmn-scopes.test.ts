@@ -17,6 +17,7 @@ import {
   flow,
   serviceTask,
   startEvent,
+  subProcess,
   terminateEnd,
 } from '../helpers/bpmn.ts';
 import {
@@ -35,7 +36,6 @@ import {
   type Harness,
 } from '../helpers/engine-harness.ts';
 
-const subProcess = (id: string, body: string[], extra = '') => `<bpmn:subProcess id="${id}"${extra}>${body.join('')}</bpmn:subProcess>`;
 const errorEnd = (id: string, errorRef: string) => `<bpmn:endEvent id="${id}"><bpmn:errorEventDefinition errorRef="${errorRef}" /></bpmn:endEvent>`;
 const errorStart = (id: string, errorRef?: string) =>
   `<bpmn:startEvent id="${id}"><bpmn:errorEventDefinition${errorRef ? ` errorRef="${errorRef}"` : ''} /></bpmn:startEvent>`;

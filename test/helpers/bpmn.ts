@@ -100,6 +100,11 @@ export function flow(id: string, source: string, target: string, condition?: str
   return `<bpmn:sequenceFlow id="${esc(id)}" sourceRef="${esc(source)}" targetRef="${esc(target)}"><bpmn:conditionExpression>${esc(condition)}</bpmn:conditionExpression></bpmn:sequenceFlow>`;
 }
 
+/** An embedded subprocess with the given body (its own start event, flows, …); `extra` goes into its tag. */
+export function subProcess(id: string, body: string[], extra = ''): string {
+  return `<bpmn:subProcess id="${esc(id)}"${extra}>${body.join('')}</bpmn:subProcess>`;
+}
+
 /** Sequence flows joining the given element ids in order: f1 a→b, f2 b→c, … */
 export function chain(...ids: string[]): string[] {
   const flows: string[] = [];

@@ -219,6 +219,11 @@ export interface ActivateCommandValue {
   startElementId?: string;
   /** Processes and subprocesses: elements to activate inside instead of the start event (start instructions). */
   startAt?: string[];
+  /**
+   * With `startAt`: the locals of the element instances activated on the way, by element id (a modification's
+   * variable instructions for an element, or for a flow scope it creates).
+   */
+  startVariables?: Record<string, Record<string, unknown>>;
   /** Variables that become the element's locals (multi-instance inner instances: inputElement, loopCounter). */
   localVariables?: Record<string, unknown>;
   /** A multi-instance inner instance (its flow scope is the body). */
@@ -431,7 +436,12 @@ export function findErrorCatch(ctx: ProcessingContext, thrower: ElementInstance,
 }
 
 /** Activates an element in `scope` now (its ACTIVATING is written at once); the rest follows as a command. */
-export function activateNow(ctx: ProcessingContext, scope: ElementInstance, elementId: string, extra: { interruptsFlowScope?: boolean } = {}): string {
+export function activateNow(
+  ctx: ProcessingContext,
+  scope: ElementInstance,
+  elementId: string,
+  extra: { interruptsFlowScope?: boolean; startAt?: string[]; startVariables?: Record<string, Record<string, unknown>> } = {},
+): string {
   const model = modelOf(ctx, scope);
   const node = elementOf(model, elementId);
   const key = ctx.state.nextKey();
@@ -451,7 +461,16 @@ export function activateNow(ctx: ProcessingContext, scope: ElementInstance, elem
     valueType: 'PROCESS_INSTANCE',
     intent: 'ACTIVATE_ELEMENT',
     key,
-    value: { elementId, flowScopeKey: scope.key, processInstanceKey: scope.processInstanceKey, processDefinitionKey: scope.processDefinitionKey, viaFlows: [], epoch: scope.flowEpoch },
+    value: {
+      elementId,
+      flowScopeKey: scope.key,
+      processInstanceKey: scope.processInstanceKey,
+      processDefinitionKey: scope.processDefinitionKey,
+      viaFlows: [],
+      epoch: scope.flowEpoch,
+      ...(extra.startAt ? { startAt: extra.startAt } : {}),
+      ...(extra.startVariables ? { startVariables: extra.startVariables } : {}),
+    },
   });
   return key;
 }

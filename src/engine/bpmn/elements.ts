@@ -173,7 +173,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
     case 'process': {
       if (!openEventSubprocesses(ctx, instance, node)) return;
       transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
-      if (value.startAt?.length) return startWithin(ctx, instance, undefined, value.startAt);
+      if (value.startAt?.length) return startWithin(ctx, instance, undefined, value.startAt, value.startVariables);
       const model = modelOf(ctx, instance);
       const start = value.startElementId ?? model.noneStartEvent;
       if (!start) throw new Error(`process '${model.bpmnProcessId}' has no start event to enter`);
@@ -185,7 +185,7 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
       if (!openBoundaries(ctx, instance, node)) return;
       if (!openEventSubprocesses(ctx, instance, node)) return;
       transition(ctx, instance, node, 'ELEMENT_ACTIVATED');
-      if (value.startAt?.length) return startWithin(ctx, instance, node.id, value.startAt);
+      if (value.startAt?.length) return startWithin(ctx, instance, node.id, value.startAt, value.startVariables);
       queueActivation(ctx, instance, node.startEvent!, []);
       return;
     case 'callActivity':
@@ -235,16 +235,25 @@ function onActivate(ctx: ProcessingContext, instance: ElementInstance, node: Flo
  * Start instructions: activates the targets that are direct children of this scope, and the subprocesses on
  * the way to the others (each started at its own targets instead of its start event).
  */
-function startWithin(ctx: ProcessingContext, scope: ElementInstance, scopeId: string | undefined, targets: string[]): void {
+function startWithin(
+  ctx: ProcessingContext,
+  scope: ElementInstance,
+  scopeId: string | undefined,
+  targets: string[],
+  variables?: Record<string, Record<string, unknown>>,
+): void {
   const model = modelOf(ctx, scope);
   const nested = new Map<string, string[]>();
+  const locals = (id: string): Partial<ActivateCommandValue> => (variables?.[id] ? { localVariables: variables[id] } : {});
   for (const target of targets) {
     let child = elementOf(model, target);
     while (child.scope !== scopeId && child.scope !== undefined) child = elementOf(model, child.scope);
-    if (child.id === target) queueActivation(ctx, scope, target, []);
+    if (child.id === target) queueActivation(ctx, scope, target, [], locals(target));
     else nested.set(child.id, [...(nested.get(child.id) ?? []), target]);
   }
-  for (const [subprocess, inner] of nested) queueActivation(ctx, scope, subprocess, [], { startAt: inner });
+  for (const [subprocess, inner] of nested) {
+    queueActivation(ctx, scope, subprocess, [], { startAt: inner, ...(variables ? { startVariables: variables } : {}), ...locals(subprocess) });
+  }
 }
 
 function completeElement(command: Command, ctx: ProcessingContext): void {

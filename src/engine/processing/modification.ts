@@ -3,6 +3,10 @@
  * to repair it (move a token past a stuck step, repeat a step). Every instruction is checked before anything
  * is written; then activations run (input mappings included), then terminations. A flow scope left with
  * nothing active by a termination is terminated as well, up to the process instance.
+ *
+ * An element whose flow scope has no active instance is activated in a new one, as Zeebe does: the missing
+ * scopes are created below the nearest active one (or below the given ancestor), each entered at the element
+ * instead of its start event. Instructions aimed into the same missing scope share one new instance of it.
  */
 import { activateNow, modelOf, setLocalVariables, terminate } from '../bpmn/behaviours.ts';
 import { elementOf, type FlowNode, type ProcessModel } from '../bpmn/model.ts';
@@ -36,7 +40,13 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
       ctx.reject('INVALID_ARGUMENT', `Expected to modify instance of process '${root.bpmnProcessId}' but it contains one or more ${reason}`);
 
     // Check everything first: a rejection must leave nothing behind.
-    const activations: { node: FlowNode; scope: ElementInstance; variables: { scope: string | undefined; vars: Record<string, unknown> }[] }[] = [];
+    const activations: {
+      node: FlowNode;
+      scope: ElementInstance;
+      /** The topmost flow scope to create in `scope`, when the element's own has no active instance. */
+      create: string | undefined;
+      variables: { scope: string | undefined; vars: Record<string, unknown> }[];
+    }[] = [];
     for (const instruction of v.activateInstructions) {
       const node = model.elements[instruction.elementId];
       if (!node) return reject(`activate instructions with an element that could not be found: '${instruction.elementId}'`);
@@ -45,9 +55,10 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
       }
       if (insideMultiInstance(model, node)) {
         ctx.reject('INVALID_STATE', `Expected to modify instance of process '${root.bpmnProcessId}' but it contains one or more activate instructions for an element inside a multi-instance: '${node.id}'`);
+        return;
       }
-      const scope = flowScopeFor(ctx, root, node, instruction.ancestorElementInstanceKey);
-      if (typeof scope === 'string') return reject(scope);
+      const found = flowScopeFor(ctx, model, root, node, instruction.ancestorElementInstanceKey);
+      if (typeof found === 'string') return reject(found);
       const variables: { scope: string | undefined; vars: Record<string, unknown> }[] = [];
       for (const vi of instruction.variableInstructions ?? []) {
         const scopeId = vi.scopeId ?? '';
@@ -56,7 +67,7 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
         }
         variables.push({ scope: scopeId, vars: vi.variables ?? {} });
       }
-      activations.push({ node, scope, variables });
+      activations.push({ node, scope: found.scope, create: found.create, variables });
     }
     const terminations: ElementInstance[] = [];
     for (const instruction of v.terminateInstructions) {
@@ -67,15 +78,34 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
       terminations.push(instance);
     }
 
-    const activated = new Set<string>();
-    for (const { node, scope, variables } of activations) {
+    // Elements in new flow scopes: one new instance of the topmost missing scope per existing scope, entered at
+    // all the elements aimed into it; locals of the element and of created scopes go with the activation.
+    const created = new Map<string, { scope: ElementInstance; create: string; targets: string[]; locals: Record<string, Record<string, unknown>> }>();
+    for (const { node, scope, create, variables } of activations) {
+      const missing = create === undefined ? new Set<string>() : new Set(scopesBetween(model, node, create));
       for (const { scope: scopeId, vars } of variables) {
         if (!scopeId || scopeId === root.elementId) setLocalVariables(ctx, root.key, root.key, vars);
-        else if (scopeId !== node.id) setLocalVariables(ctx, scopeInstanceOf(ctx, scope, scopeId)?.key ?? root.key, root.key, vars);
+        else if (scopeId !== node.id && !missing.has(scopeId)) setLocalVariables(ctx, scopeInstanceOf(ctx, scope, scopeId)?.key ?? root.key, root.key, vars);
       }
-      const key = activateNow(ctx, scope, node.id);
-      activated.add(key);
-      for (const { scope: scopeId, vars } of variables) if (scopeId === node.id) setLocalVariables(ctx, key, root.key, vars);
+      const ownLocals = (id: string) => variables.filter((vi) => vi.scope === id).reduce<Record<string, unknown>>((all, vi) => ({ ...all, ...vi.vars }), {});
+      if (create === undefined) {
+        const key = activateNow(ctx, scope, node.id);
+        const locals = ownLocals(node.id);
+        if (Object.keys(locals).length > 0) setLocalVariables(ctx, key, root.key, locals);
+        continue;
+      }
+      const group = created.get(`${scope.key}/${create}`) ?? { scope, create, targets: [], locals: {} };
+      created.set(`${scope.key}/${create}`, group);
+      group.targets.push(node.id);
+      for (const id of [node.id, ...missing]) {
+        const locals = ownLocals(id);
+        if (Object.keys(locals).length > 0) group.locals[id] = { ...group.locals[id], ...locals };
+      }
+    }
+    for (const { scope, create, targets, locals } of created.values()) {
+      const { [create]: topLocals, ...inner } = locals;
+      const key = activateNow(ctx, scope, create, { startAt: targets, ...(Object.keys(inner).length > 0 ? { startVariables: inner } : {}) });
+      if (topLocals) setLocalVariables(ctx, key, root.key, topLocals);
     }
     const scopes = new Set<string>();
     for (const instance of terminations) {
@@ -120,23 +150,53 @@ function scopeInstanceOf(ctx: ProcessingContext, from: ElementInstance, scopeId:
   return current;
 }
 
-/** The element instance the element is activated in, or why there is none. */
-function flowScopeFor(ctx: ProcessingContext, root: ElementInstance, node: FlowNode, ancestorKey: string): ElementInstance | string {
-  if (node.scope === undefined) return root;
-  const candidates = [...ctx.state.elementInstances.values()].filter(
-    (i) => i.processInstanceKey === root.key && i.elementId === node.scope && i.state === 'ACTIVATED' && i.multiInstance === undefined,
-  );
-  const ancestor = ancestorKey && ancestorKey !== '-1' && ancestorKey !== '0' ? ancestorKey : undefined;
-  if (ancestor) {
-    const within = candidates.filter((c) => c.key === ancestor || isDescendant(ctx, c, ancestor));
-    if (within.length === 1) return within[0]!;
-    return `activate instructions with an ancestor element instance that could not be found or is not a flow scope of '${node.id}': '${ancestor}'`;
+/**
+ * Where the element is activated: an active instance of its flow scope, or of the nearest flow scope above it
+ * that has one (the process instance at the top), with `create` the topmost scope to create in it. With an
+ * ancestor key, only instances at or below that ancestor count. A reason when there is no single answer.
+ */
+function flowScopeFor(
+  ctx: ProcessingContext,
+  model: ProcessModel,
+  root: ElementInstance,
+  node: FlowNode,
+  ancestorKey: string,
+): { scope: ElementInstance; create: string | undefined } | string {
+  const chain = ancestorsOf(model, node); // the element's flow scope first, the top-level one last
+  const ancestorId = ancestorKey && ancestorKey !== '-1' && ancestorKey !== '0' ? ancestorKey : undefined;
+  let ancestor: ElementInstance | undefined;
+  if (ancestorId) {
+    ancestor = ctx.state.elementInstances.get(ancestorId);
+    const valid =
+      ancestor !== undefined &&
+      ancestor.processInstanceKey === root.key &&
+      ancestor.state === 'ACTIVATED' &&
+      (ancestor.key === root.key || chain.includes(ancestor.elementId));
+    if (!valid) {
+      return `activate instructions with an ancestor element instance that could not be found or is not a flow scope of '${node.id}': '${ancestorId}'`;
+    }
   }
-  if (candidates.length === 1) return candidates[0]!;
-  if (candidates.length === 0) {
-    return `activate instructions for an element whose flow scope '${node.scope}' is not active: '${node.id}' (forager's engine does not create flow scopes; activate '${node.scope}' instead)`;
+  for (let i = 0; i < chain.length; i++) {
+    const candidates = [...ctx.state.elementInstances.values()].filter(
+      (c) =>
+        c.processInstanceKey === root.key &&
+        c.elementId === chain[i] &&
+        c.state === 'ACTIVATED' &&
+        c.multiInstance === undefined &&
+        (ancestor === undefined || c.key === ancestor.key || isDescendant(ctx, c, ancestor.key)),
+    );
+    if (candidates.length === 1) return { scope: candidates[0]!, create: i === 0 ? undefined : chain[i - 1] };
+    if (candidates.length > 1) {
+      return `activate instructions for an element that has a flow scope with more than one active instance: '${node.id}'. Can't decide in which instance of the flow scope the element should be activated. Please specify an ancestor element instance key for this activate instruction.`;
+    }
   }
-  return `activate instructions for an element that has a flow scope with more than one active instance: '${node.id}'. Can't decide in which instance of the flow scope the element should be activated. Please specify an ancestor element instance key for this activate instruction.`;
+  return { scope: ancestor ?? root, create: chain.length === 0 ? undefined : chain[chain.length - 1] };
+}
+
+/** The flow scopes from the element up to and including `top`. */
+function scopesBetween(model: ProcessModel, node: FlowNode, top: string): string[] {
+  const chain = ancestorsOf(model, node);
+  return chain.slice(0, chain.indexOf(top) + 1);
 }
 
 function isDescendant(ctx: ProcessingContext, instance: ElementInstance, ancestorKey: string): boolean {
