@@ -43,8 +43,8 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
     const activations: {
       node: FlowNode;
       scope: ElementInstance;
-      /** The topmost flow scope to create in `scope`, when the element's own has no active instance. */
-      create: string | undefined;
+      /** The flow scopes to create in `scope`, the element's own first (none when it has an active instance). */
+      missing: string[];
       variables: { scope: string | undefined; vars: Record<string, unknown> }[];
     }[] = [];
     for (const instruction of v.activateInstructions) {
@@ -67,7 +67,7 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
         }
         variables.push({ scope: scopeId, vars: vi.variables ?? {} });
       }
-      activations.push({ node, scope: found.scope, create: found.create, variables });
+      activations.push({ node, scope: found.scope, missing: found.missing, variables });
     }
     const terminations: ElementInstance[] = [];
     for (const instruction of v.terminateInstructions) {
@@ -81,13 +81,13 @@ export function registerModificationProcessor(engine: ProcessingEngine): void {
     // Elements in new flow scopes: one new instance of the topmost missing scope per existing scope, entered at
     // all the elements aimed into it; locals of the element and of created scopes go with the activation.
     const created = new Map<string, { scope: ElementInstance; create: string; targets: string[]; locals: Record<string, Record<string, unknown>> }>();
-    for (const { node, scope, create, variables } of activations) {
-      const missing = create === undefined ? new Set<string>() : new Set(scopesBetween(model, node, create));
+    for (const { node, scope, missing, variables } of activations) {
       for (const { scope: scopeId, vars } of variables) {
         if (!scopeId || scopeId === root.elementId) setLocalVariables(ctx, root.key, root.key, vars);
-        else if (scopeId !== node.id && !missing.has(scopeId)) setLocalVariables(ctx, scopeInstanceOf(ctx, scope, scopeId)?.key ?? root.key, root.key, vars);
+        else if (scopeId !== node.id && !missing.includes(scopeId)) setLocalVariables(ctx, scopeInstanceOf(ctx, scope, scopeId)?.key ?? root.key, root.key, vars);
       }
       const ownLocals = (id: string) => variables.filter((vi) => vi.scope === id).reduce<Record<string, unknown>>((all, vi) => ({ ...all, ...vi.vars }), {});
+      const create = missing.at(-1);
       if (create === undefined) {
         const key = activateNow(ctx, scope, node.id);
         const locals = ownLocals(node.id);
@@ -152,7 +152,7 @@ function scopeInstanceOf(ctx: ProcessingContext, from: ElementInstance, scopeId:
 
 /**
  * Where the element is activated: an active instance of its flow scope, or of the nearest flow scope above it
- * that has one (the process instance at the top), with `create` the topmost scope to create in it. With an
+ * that has one (the process instance at the top), with `missing` the scopes to create in it (the element's own first). With an
  * ancestor key, only instances at or below that ancestor count. A reason when there is no single answer.
  */
 function flowScopeFor(
@@ -161,7 +161,7 @@ function flowScopeFor(
   root: ElementInstance,
   node: FlowNode,
   ancestorKey: string,
-): { scope: ElementInstance; create: string | undefined } | string {
+): { scope: ElementInstance; missing: string[] } | string {
   const chain = ancestorsOf(model, node); // the element's flow scope first, the top-level one last
   const ancestorId = ancestorKey && ancestorKey !== '-1' && ancestorKey !== '0' ? ancestorKey : undefined;
   let ancestor: ElementInstance | undefined;
@@ -185,18 +185,12 @@ function flowScopeFor(
         c.multiInstance === undefined &&
         (ancestor === undefined || c.key === ancestor.key || isDescendant(ctx, c, ancestor.key)),
     );
-    if (candidates.length === 1) return { scope: candidates[0]!, create: i === 0 ? undefined : chain[i - 1] };
+    if (candidates.length === 1) return { scope: candidates[0]!, missing: chain.slice(0, i) };
     if (candidates.length > 1) {
       return `activate instructions for an element that has a flow scope with more than one active instance: '${node.id}'. Can't decide in which instance of the flow scope the element should be activated. Please specify an ancestor element instance key for this activate instruction.`;
     }
   }
-  return { scope: ancestor ?? root, create: chain.length === 0 ? undefined : chain[chain.length - 1] };
-}
-
-/** The flow scopes from the element up to and including `top`. */
-function scopesBetween(model: ProcessModel, node: FlowNode, top: string): string[] {
-  const chain = ancestorsOf(model, node);
-  return chain.slice(0, chain.indexOf(top) + 1);
+  return { scope: ancestor ?? root, missing: chain };
 }
 
 function isDescendant(ctx: ProcessingContext, instance: ElementInstance, ancestorKey: string): boolean {
