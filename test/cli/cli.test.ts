@@ -1,5 +1,5 @@
 /**
- * Whole-program tests of the CLI against forager's engine: `node cli/forager.js …` spawned as a user runs
+ * Whole-program tests of the CLI against forager's engine: `node --import tsx cli/forager.ts …` spawned as a user runs
  * it, with the engine started by `forager engine up` in a temporary FORAGER_HOME. Everything spawned is
  * killed in the `after` hook (and `forager engine down` run), also when a test fails.
  */

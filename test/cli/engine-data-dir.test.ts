@@ -1,5 +1,5 @@
 /**
- * `forager engine up --data-dir <dir>` as a user runs it (`node cli/forager.js …` spawned): the engine keeps
+ * `forager engine up --data-dir <dir>` as a user runs it (`node --import tsx cli/forager.ts …` spawned): the engine keeps
  * its state across `engine down` and `engine up`, and across a `kill -9` followed by another `up`.
  * Everything spawned is killed in the `after` hook (and `forager engine down` run), also when a test fails.
  */

@@ -1,4 +1,4 @@
-/** Helpers for the CLI's whole-program tests: spawn `node cli/forager.js …` as a user would, and clean up. */
+/** Helpers for the CLI's whole-program tests: spawn `node --import tsx cli/forager.ts …` as a user would, and clean up. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const CLI = join(ROOT, 'cli', 'forager.js');
+/** The CLI's entry from the sources, and the node arguments that run it as a user's `forager` would run. */
+export const CLI = join(ROOT, 'cli', 'forager.ts');
+export const CLI_ARGS: readonly string[] = ['--import', 'tsx', CLI];
 export const HELLO = join(ROOT, 'bpmn', 'hello.bpmn');
 
 export interface Result {
@@ -30,7 +32,7 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function start(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
   return child;

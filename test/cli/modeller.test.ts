@@ -1,5 +1,5 @@
 /**
- * The modeller's CLI, whole-program: `node cli/forager.js …` spawned as a user runs it, against forager's
+ * The modeller's CLI, whole-program: `node --import tsx cli/forager.ts …` spawned as a user runs it, against forager's
  * engine started with `forager engine up` (one per file, private FORAGER_HOME). deploy (with its checks),
  * start --await, publish, signal, cancel, set-variables + retries + resolve reviving an incident, check,
  * status, --json, --help, and every bad input with its exit code and message. The engine's REST API stands

@@ -1,7 +1,7 @@
 /**
  * Measures the worker host as an operator would see it: time from spawning `forager run` with 5 worker
  * files (a temporary directory) to /readyz answering 200, and its resident memory once idle (VmRSS after
- * `IDLE_MS` with no jobs). Runs the TypeScript CLI (`node cli/forager.js`, tsx) and, with `--built DIR`
+ * `IDLE_MS` with no jobs). Runs the TypeScript CLI (`node --import tsx cli/forager.ts`) and, with `--built DIR`
  * (the output of `tsc -p docker/tsconfig.build.json --outDir DIR/dist`), the built JS the image runs.
  *   node --import tsx test/host/measure.ts [--runs 3] [--built /tmp/app]
  * Starts its own engine (`forager engine up`, private FORAGER_HOME) and stops everything it started.
@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI, cleanEnv, cleanUp, forager, parseUp } from '../cli/helpers.ts';
+import { CLI_ARGS, cleanEnv, cleanUp, forager, parseUp } from '../cli/helpers.ts';
 import { ROOT, SDK, until } from './helpers.ts';
 
 const IDLE_MS = 5_000;
@@ -67,7 +67,7 @@ try {
   if (up.code !== 0) throw new Error(up.stderr);
   const { ZEEBE_GRPC_ADDRESS } = parseUp(up.stdout);
   const env = { ZEEBE_GRPC_ADDRESS, FORAGER_HTTP_PORT: '0', FORAGER_LOG_FORMAT: 'json' };
-  await measure('node cli/forager.js run (tsx, 5 .ts workers)', [CLI, 'run', '--workers', join(project, 'workers')], project, env);
+  await measure('node --import tsx cli/forager.ts run (tsx, 5 .ts workers)', [...CLI_ARGS, 'run', '--workers', join(project, 'workers')], project, env);
   if (values.built) {
     // The image's layout: dist/workers/*.js built from the same files.
     const built = values.built;
