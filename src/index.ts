@@ -23,4 +23,14 @@ export type { Duration } from './policy/durations.ts';
 export { resolveConfig } from './config/index.ts';
 export type { ForagerConfig } from './config/index.ts';
 export { createOnce, memoryStore, postgresStore, redisStore } from './idempotency/index.ts';
-export type { IdempotencyStore } from './idempotency/index.ts';
+export type {
+  IdempotencyStore,
+  MemoryStoreOptions,
+  Once,
+  OnceOptions,
+  PostgresPool,
+  PostgresStore,
+  PostgresStoreOptions,
+  RedisClient,
+  RedisStoreOptions,
+} from './idempotency/index.ts';

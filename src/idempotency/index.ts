@@ -6,5 +6,5 @@
 export { createOnce, defaultKey, type Once, type OnceOptions } from './once.ts';
 export type { Claim, IdempotencyStore } from './store.ts';
 export { memoryStore, type MemoryStoreOptions } from './memory.ts';
-export { postgresStore, postgresTableDdl, type PostgresStore, type PostgresStoreOptions } from './postgres.ts';
-export { redisStore, type RedisStoreOptions } from './redis.ts';
+export { postgresStore, postgresTableDdl, type PostgresPool, type PostgresStore, type PostgresStoreOptions } from './postgres.ts';
+export { redisStore, type RedisClient, type RedisStoreOptions } from './redis.ts';

@@ -7,16 +7,24 @@
  * (`INSERT … ON CONFLICT DO UPDATE … WHERE expired`); ended rows are taken over by the next claim and can be
  * deleted in bulk with `purgeExpired()`.
  */
-import type { Pool, PoolConfig } from 'pg';
 import { checkKey, checkPositiveMs, decodeResult, encodeResult, newToken, type Claim, type IdempotencyStore } from './store.ts';
+
+/**
+ * What the store needs of a PostgreSQL pool: a `pg.Pool` is one. Written out here so that forager's types
+ * need neither `pg` nor `@types/pg` in a project that does not use this store.
+ */
+export interface PostgresPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  end(): Promise<void>;
+}
 
 export interface PostgresStoreOptions {
   /** A connection string (`postgres://user:password@host:5432/db`); the store opens a pool and closes it. */
   connectionString?: string;
   /** A pool of yours; the store uses it and leaves it open on `close()`. */
-  pool?: Pool;
-  /** Further settings for the pool the store opens (ignored with `pool`). */
-  poolConfig?: Omit<PoolConfig, 'connectionString'>;
+  pool?: PostgresPool;
+  /** Further settings for the pool the store opens, as `pg.Pool` takes them (ignored with `pool`). */
+  poolConfig?: Record<string, unknown>;
   /** The table, optionally schema-qualified (`jobs.idempotency`). Default `forager_idempotency`. */
   table?: string;
   /**
@@ -96,11 +104,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     throw new TypeError('postgresStore: pass connectionString (postgres://…) or pool');
   }
   const ownsPool = options.pool === undefined;
-  let poolPromise: Promise<Pool> | undefined = options.pool ? Promise.resolve(options.pool) : undefined;
+  let poolPromise: Promise<PostgresPool> | undefined = options.pool ? Promise.resolve(options.pool) : undefined;
   let ready: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
 
-  function pool(): Promise<Pool> {
+  function pool(): Promise<PostgresPool> {
     poolPromise ??= import('pg').then(({ default: pg }) => {
       const created = new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
       // An idle client's error (the server restarted) must not crash the process; the next query reports it.
@@ -110,7 +118,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     return poolPromise;
   }
 
-  async function db(): Promise<Pool> {
+  async function db(): Promise<PostgresPool> {
     if (closed) throw new Error('postgresStore: the store is closed');
     const p = await pool();
     if (options.createTable !== false) {
@@ -156,8 +164,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const p = await db();
       const token = newToken();
       for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
-        const { rows } = await p.query<{ state: string; result: string | null }>(claimSql, [key, token, leaseMs]);
-        const row = rows[0];
+        const { rows } = await p.query(claimSql, [key, token, leaseMs]);
+        const row = rows[0] as { state: string; result: string | null } | undefined;
         // No row: the conflicting row was written or deleted after this statement's snapshot; look again.
         if (row === undefined) continue;
         if (row.state === 'claimed') return { state: 'claimed', token };

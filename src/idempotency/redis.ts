@@ -5,16 +5,26 @@
  * for `undefined`) when the effect ran. Redis ends leases and retention itself (`PX`). Claim and release
  * are small Lua scripts, so that reading the value and acting on it is one atomic step.
  */
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { checkKey, checkPositiveMs, decodeResult, encodeResult, newToken, type Claim, type IdempotencyStore } from './store.ts';
+
+/**
+ * What the store needs of a Redis client: an `ioredis` `Redis` or `Cluster` is one. Written out here so that
+ * forager's types need no `ioredis` in a project that does not use this store.
+ */
+export interface RedisClient {
+  eval(script: string, numberOfKeys: number, ...keysAndArguments: (string | number)[]): Promise<unknown>;
+  set(key: string, value: string, expiryMode: 'PX', milliseconds: number): Promise<unknown>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
 
 export interface RedisStoreOptions {
   /** A Redis URL (`redis://:password@host:6379/0`); the store opens a client and closes it. */
   url?: string;
   /** A client of yours (`Redis` or `Cluster`); the store uses it and leaves it open on `close()`. */
-  client?: Redis | Cluster;
-  /** Further settings for the client the store opens (ignored with `client`). */
-  clientOptions?: RedisOptions;
+  client?: RedisClient;
+  /** Further settings for the client the store opens, as ioredis takes them (ignored with `client`). */
+  clientOptions?: Record<string, unknown>;
   /** Prepended to every key. Default `forager:idem:`. */
   prefix?: string;
 }
@@ -59,15 +69,15 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
     throw new TypeError('redisStore: pass url (redis://…) or client');
   }
   const ownsClient = options.client === undefined;
-  let clientPromise: Promise<Redis | Cluster> | undefined = options.client ? Promise.resolve(options.client) : undefined;
+  let clientPromise: Promise<RedisClient> | undefined = options.client ? Promise.resolve(options.client) : undefined;
   let closed: Promise<void> | undefined;
 
-  function client(): Promise<Redis | Cluster> {
+  function client(): Promise<RedisClient> {
     if (closed) return Promise.reject(new Error('redisStore: the store is closed'));
-    clientPromise ??= import('ioredis').then(({ Redis: RedisClient }) => {
+    clientPromise ??= import('ioredis').then(({ Redis }) => {
       // A few reconnection attempts per command, so that an unreachable Redis fails a claim in about a second
       // instead of queueing it forever; the job is then retried with backoff.
-      const created = new RedisClient(options.url as string, { maxRetriesPerRequest: 3, ...options.clientOptions });
+      const created = new Redis(options.url as string, { maxRetriesPerRequest: 3, ...options.clientOptions });
       // Connection errors reach the commands that fail; without a listener ioredis would log each one.
       created.on('error', () => {});
       return created;

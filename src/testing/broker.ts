@@ -4,7 +4,7 @@
  * in this process.
  */
 import { resolveConfig, type Environment, type ForagerConfig } from '../config/index.ts';
-import { startEngine, type RunningEngine } from '../engine/index.ts';
+import { startEngine, type RunningEngine } from './engine.ts';
 import { checkReachable } from '../transport/index.ts';
 
 export interface TestBroker {

@@ -9,8 +9,8 @@
  * await engine.advanceClock(60_000);           // job deadlines, backoffs and message TTLs move with it
  * await engine.stop();
  */
-export { startEngine } from '../engine/index.ts';
-export type { Clock, EngineOptions, RunningEngine } from '../engine/index.ts';
+export { EngineNotInstalledError, startEngine } from './engine.ts';
+export type { Clock, EngineOptions, RunningEngine } from './engine.ts';
 export { startBroker } from './broker.ts';
 export type { TestBroker } from './broker.ts';
 export { createTestKit } from './kit.ts';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { resolveConfig } from '../config/index.ts';
-import { startEngine, type RunningEngine } from '../engine/index.ts';
+import { startEngine, type RunningEngine } from './engine.ts';
 import type { IdempotencyStore } from '../idempotency/index.ts';
 import { toMs, type Duration } from '../policy/durations.ts';
 import { createJobClient, type JobClient } from '../transport/index.ts';
