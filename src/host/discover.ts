@@ -1,19 +1,20 @@
 /**
- * Worker discovery: the files of a directory (`workers/`, one job type each, `.ts` or built `.js`) imported
- * and checked. A file must export a worker (`export default defineWorker(…)`, or named exports of workers);
- * two files claiming one job type, a file exporting none, or a file that does not load is a
- * `WorkerDiscoveryError` naming the file. Files starting with `_` or `.`, tests, `.d.ts` and source maps
- * are skipped. `.ts` files need a TypeScript loader: when none is registered, tsx is registered on demand.
+ * Worker discovery: the files of a directory (`workers/`, one job type each: `.ts`, `.mts`, `.cts`, `.js`,
+ * `.mjs`, `.cjs`) imported and checked. A file must export a worker (`export default defineWorker(…)`, named
+ * exports of workers, or `module.exports = defineWorker(…)`); two files claiming one job type, a file
+ * exporting none, or a file that does not load is a `WorkerDiscoveryError` naming the file. Files starting
+ * with `_` or `.`, tests, `.d.ts` and source maps are skipped. How TypeScript and CommonJS files are loaded:
+ * `import-file.ts`.
  */
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isWorkerDefinition, type WorkerDefinition } from '../worker/index.ts';
+import { createFileImporter, exportedValues, ModuleLoadError, type ModuleLoadProblem } from './import-file.ts';
 
-const WORKER_FILE = /^[^._].*\.(ts|mts|js|mjs)$/;
-const NOT_A_WORKER = /(\.d\.(ts|mts)|\.test\.(ts|mts|js|mjs)|\.spec\.(ts|mts|js|mjs))$/;
+const WORKER_FILE = /^[^._].*\.(ts|mts|cts|js|mjs|cjs)$/;
+const NOT_A_WORKER = /(\.d\.(ts|mts|cts)|\.(test|spec)\.(ts|mts|cts|js|mjs|cjs))$/;
 
-export type DiscoveryProblem = 'NO_DIRECTORY' | 'LOAD_FAILED' | 'NO_WORKER' | 'DUPLICATE_TYPE';
+export type DiscoveryProblem = 'NO_DIRECTORY' | 'LOAD_FAILED' | 'NO_WORKER' | 'DUPLICATE_TYPE' | ModuleLoadProblem;
 
 /** Why the workers of a directory cannot be run; `message` names the file(s). */
 export class WorkerDiscoveryError extends Error {
@@ -30,23 +31,6 @@ export interface LoadedWorker {
   /** The file, relative to the working directory when inside it. */
   readonly file: string;
   readonly definition: WorkerDefinition;
-}
-
-let tsxRegistered = false;
-
-async function importFile(path: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(path).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || tsxRegistered) throw error;
-    // A .ts worker under plain node (the built image): register tsx, a dependency of forager, and retry.
-    const { register } = (await import('tsx/esm/api')) as { register: () => unknown };
-    register();
-    tsxRegistered = true;
-    return (await import(url)) as Record<string, unknown>;
-  }
 }
 
 /** A path as shown in messages: relative to the working directory when inside it, else absolute. */
@@ -79,6 +63,7 @@ export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedW
     throw new WorkerDiscoveryError(`cannot read workers directory ${shownDir}: ${why}`, 'NO_DIRECTORY');
   }
   names.sort();
+  const importer = createFileImporter(cwd);
   const loaded: LoadedWorker[] = [];
   const byType = new Map<string, string>();
   for (const name of names) {
@@ -86,11 +71,12 @@ export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedW
     const shown = shownPath(path, cwd);
     let module: Record<string, unknown>;
     try {
-      module = await importFile(path);
+      module = await importer.import(path, shown);
     } catch (error) {
+      if (error instanceof ModuleLoadError) throw new WorkerDiscoveryError(`cannot load ${error.message}`, error.code);
       throw new WorkerDiscoveryError(`cannot load ${shown}: ${firstLine(error)}`, 'LOAD_FAILED');
     }
-    const definitions = [...new Set(Object.values(module).filter(isWorkerDefinition))];
+    const definitions = exportedValues(module).filter(isWorkerDefinition);
     if (definitions.length === 0) {
       throw new WorkerDiscoveryError(`${shown} exports no worker: add \`export default defineWorker({ type, handler })\``, 'NO_WORKER');
     }
