@@ -13,6 +13,7 @@ import type { CliIo } from '../lib/io.ts';
 import { loadWorkers } from '../lib/load-workers.ts';
 import { output } from '../lib/output.ts';
 import { expandPaths, readResources } from './deploy.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 interface Use {
   readonly file: string;
@@ -47,7 +48,7 @@ function usesByType(processes: readonly ProcessSummary[]) {
 export function registerCheck(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const command = program
     .command('check')
-    .description('check that every job type used in bpmn/ has a worker in workers/, and every worker is used')
+    .description(COMMAND_SUMMARIES.check)
     .option('--bpmn <dir>', 'where the processes are', 'bpmn')
     .option('--workers <dir>', 'where the workers are (one file per job type)', 'workers')
     .addHelpText(

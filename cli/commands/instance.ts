@@ -11,6 +11,7 @@ import { notFound } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { examples, output } from '../lib/output.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 type SetExit = (code: number) => void;
 
@@ -19,7 +20,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const publish = program
     .command('publish')
-    .description('publish a message, correlated by name and correlation key (prints the message key)')
+    .description(COMMAND_SUMMARIES.publish)
     .argument('<messageName>', 'the message name, as in <bpmn:message name="…">')
     .requiredOption('--correlation-key <key>', "the value the waiting process instance's correlation key evaluates to")
     .option('--variables <json|@file>', 'variables as a JSON object, inline or @file')
@@ -45,7 +46,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const signal = program
     .command('signal')
-    .description('broadcast a signal to every process waiting for it (prints the signal key)')
+    .description(COMMAND_SUMMARIES.signal)
     .argument('<signalName>', 'the signal name, as in <bpmn:signal name="…">')
     .option('--variables <json|@file>', 'variables as a JSON object, inline or @file')
     .addHelpText('after', examples(`$ forager signal stock-updated --variables '{"sku":"X-1"}'`, '2251799813685275'))
@@ -59,7 +60,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const cancel = program
     .command('cancel')
-    .description('cancel a process instance (and its child instances)')
+    .description(COMMAND_SUMMARIES.cancel)
     .argument('<processInstanceKey>', 'the key `forager start` printed')
     .addHelpText('after', examples('$ forager cancel 2251799813685260', 'cancelled process instance 2251799813685260'))
     .action(async (text: string) => {
@@ -72,7 +73,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const setVariables = program
     .command('set-variables')
-    .description('set variables in the scope of a process instance or element instance')
+    .description(COMMAND_SUMMARIES['set-variables'])
     .argument('<elementInstanceKey>', 'a process instance key, or the key of an element instance (e.g. a subprocess)')
     .argument('<json>', 'the variables as a JSON object, or @file')
     .option('--local', 'set them in this scope only (they do not propagate up to parent scopes)')
@@ -91,7 +92,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const retries = program
     .command('retries')
-    .description("set a job's retries (a job with 0 retries left has an incident: set retries, then resolve it)")
+    .description(COMMAND_SUMMARIES.retries)
     .argument('<jobKey>', 'the job key')
     .argument('<retries>', 'how many more times workers may try it')
     .addHelpText('after', examples('$ forager retries 2251799813685290 3', 'job 2251799813685290 has 3 retries'))
@@ -106,7 +107,7 @@ export function registerInstanceCommands(program: Command, io: CliIo, setExit: S
 
   const resolve = program
     .command('resolve')
-    .description('resolve an incident, after fixing its cause (for a job: `forager retries` first)')
+    .description(COMMAND_SUMMARIES.resolve)
     .argument('<incidentKey>', 'the incident key')
     .addHelpText('after', examples('$ forager retries 2251799813685290 1 && forager resolve 2251799813685292', 'resolved incident 2251799813685292'))
     .action(async (text: string) => {

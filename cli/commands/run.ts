@@ -16,6 +16,7 @@ import { globalFlags } from '../lib/flags.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples } from '../lib/output.ts';
 import { loadWorkers } from '../lib/load-workers.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 interface RunOptions {
   workers?: string;
@@ -44,7 +45,7 @@ function nextSignal(): Promise<NodeJS.Signals> {
 export function registerRun(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('run')
-    .description('run the workers of a directory as a service (health, readiness, metrics) until SIGTERM / SIGINT')
+    .description(COMMAND_SUMMARIES.run)
     .option('--workers <dir>', 'directory of worker files, one job type each (env FORAGER_WORKERS_DIR; default workers)')
     .option('--dir <dir>', 'the same as --workers')
     .option('--types <types>', 'run only these job types, comma-separated (env FORAGER_TYPES; default all)')

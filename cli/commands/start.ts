@@ -9,6 +9,7 @@ import { EXIT, notFound } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { output } from '../lib/output.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 export { parseVariables } from '../lib/args.ts';
 
@@ -19,7 +20,7 @@ const list = (value: string, previous: string[] = []) => [...previous, ...value.
 export function registerStart(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const command = program
     .command('start')
-    .description('start a process instance: prints its key (and with --await its result variables as one line of JSON)')
+    .description(COMMAND_SUMMARIES.start)
     .argument('<processId>', 'the BPMN process id, as in <bpmn:process id="…">')
     .option('--variables <json|@file>', 'variables as a JSON object, inline or @file')
     .option('--version <n>', 'this version of the process (default: the latest)')

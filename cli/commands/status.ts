@@ -5,11 +5,12 @@ import { EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { output } from '../lib/output.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 export function registerStatus(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const command = program
     .command('status')
-    .description("the broker's topology: cluster size, partitions, brokers with their partitions and roles, versions")
+    .description(COMMAND_SUMMARIES.status)
     .addHelpText(
       'after',
       `
