@@ -1,23 +1,38 @@
 /**
- * `forager engine up|down|status`: forager's own engine as a background process for local work.
+ * `forager engine up|down|status`: forager's own engines as background processes for local work, one per name
+ * (`--name`, default `default`) and per user, found from any project and any install of forager.
  *
- * This file never imports the engine: it spawns `src/engine/main.ts` (`main.js` when built) detached, with its output in
- * `<state>/engine.log`, waits for its ready line, and records pid and port in `<state>/engine.json`.
- * It reaches the engine only over the wire (the reachability probe), like any client.
+ * This file never imports the engine: it spawns `src/engine/main.ts` (`main.js` when built) detached with `--name <name>`,
+ * its output in `<state>/engines/<name>.log`, waits for its ready line, and records it in `<state>/engines/<name>.json`
+ * (the registry in `cli/lib/engines.ts`, which also tells whether a recorded engine still runs and holds the lock under
+ * which one `up` at a time starts an engine of a name). It reaches the engine only over the wire (the reachability
+ * probe), like any client.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveStateDir } from '../../src/config/index.ts';
 import { checkReachable } from '../../src/transport/index.ts';
 import { parseCount, parseDuration } from '../lib/args.ts';
+import {
+  DEFAULT_ENGINE_NAME,
+  EngineRegistry,
+  isEngineRunning,
+  parseEngineName,
+  processStartOf,
+  type EngineAuth,
+  type EngineLimits,
+  type EngineRecord,
+  type Survey,
+} from '../lib/engines.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples, output, type Output } from '../lib/output.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 // Beside this file's own kind: the TypeScript sources run through tsx, the built image's JavaScript (dist/) as it is.
 const BUILT = import.meta.url.endsWith('.js');
@@ -29,76 +44,102 @@ const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 const HOST = '127.0.0.1';
 
-/** What `engine.json` holds. */
-export interface EngineRecord {
-  readonly pid: number;
-  readonly port: number;
-  readonly address: string;
-  /** `http://host:port` of the engine's REST API (absent in records of older engines). */
-  readonly restAddress?: string;
-  readonly startedAt: string;
-  readonly logFile: string;
-  /** Set when the engine requires bearer tokens (`--auth-issuer`). */
-  readonly auth?: EngineAuth;
-  /** The engine's data directory (`--data-dir`), absolute; absent when it keeps its state in memory. */
-  readonly dataDir?: string;
-  /** Backpressure and history settings it was started with; absent where the engine's defaults apply. */
-  readonly limits?: EngineLimits;
-}
-
-/** What `up` passed on to the engine beyond its defaults. */
-export interface EngineLimits {
-  readonly maxInFlight?: number;
-  readonly retentionMs?: number;
-  readonly maxEndedInstances?: number;
-}
-
 const flagOf = (name: keyof EngineLimits): string =>
   ({ maxInFlight: '--max-in-flight', retentionMs: '--retention', maxEndedInstances: '--max-ended-instances' })[name];
 
-/** The engine's authentication: tokens of `issuer` (with `audience` in `aud`, when set). */
-export interface EngineAuth {
-  readonly issuer: string;
-  readonly audience?: string;
+/** What `engine up` asks for, from flags and environment, checked before anything starts. */
+interface UpSettings {
+  readonly name: string;
+  readonly port?: number;
+  /** Absolute. */
+  readonly dataDir?: string;
+  readonly auth?: EngineAuth;
+  readonly limits: EngineLimits;
 }
 
-function statePaths(io: CliIo) {
-  const dir = resolveStateDir(io.env);
-  return { dir, record: join(dir, 'engine.json'), log: join(dir, 'engine.log') };
+interface UpFlags {
+  name?: string;
+  port?: number;
+  authIssuer?: string;
+  authAudience?: string;
+  dataDir?: string;
+  maxInFlight?: number;
+  retentionMs?: number;
+  maxEndedInstances?: number;
 }
 
-async function readRecord(file: string): Promise<EngineRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const record = JSON.parse(text) as Partial<EngineRecord>;
-    if (typeof record.pid === 'number' && typeof record.port === 'number' && typeof record.address === 'string') return record as EngineRecord;
-  } catch {
-    // a broken record is as good as none
-  }
-  return undefined;
+/** `--name`, else FORAGER_ENGINE_NAME, else `default`. */
+function engineName(io: CliIo, given: string | undefined): string {
+  if (given !== undefined) return parseEngineName(given, '--name');
+  const fromEnv = io.env.FORAGER_ENGINE_NAME?.trim();
+  return fromEnv ? parseEngineName(fromEnv, 'FORAGER_ENGINE_NAME') : DEFAULT_ENGINE_NAME;
 }
 
-/** Alive and not a zombie; where /proc exists, also still the engine (pids get reused). */
-function isEngineAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/** A flag wins over its environment variable; a bad value exits 2 naming the one at fault. */
+function resolveUpSettings(io: CliIo, flags: UpFlags): UpSettings {
+  const fromEnv = (variable: string) => io.env[variable]?.trim() || undefined;
+  const setting = (given: number | undefined, variable: string, parse: (text: string, name: string) => number): number | undefined => {
+    if (given !== undefined) return given;
+    const text = fromEnv(variable);
+    return text ? parse(text, variable) : undefined;
+  };
+  const maxInFlight = setting(flags.maxInFlight, 'FORAGER_ENGINE_MAX_IN_FLIGHT', parseCount);
+  const retentionMs = setting(flags.retentionMs, 'FORAGER_ENGINE_RETENTION', parseDuration);
+  const maxEndedInstances = setting(flags.maxEndedInstances, 'FORAGER_ENGINE_MAX_ENDED_INSTANCES', parseCount);
+  const dataDir = flags.dataDir ?? fromEnv('FORAGER_ENGINE_DATA_DIR');
+  const issuer = flags.authIssuer ?? fromEnv('FORAGER_ENGINE_AUTH_ISSUER');
+  const audience = flags.authAudience ?? fromEnv('FORAGER_ENGINE_AUTH_AUDIENCE');
+  if (audience !== undefined && issuer === undefined) {
+    throw new CliError('--auth-audience needs --auth-issuer (the OIDC issuer whose tokens the engine accepts)', EXIT.BAD_INPUT);
   }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (/^\d+ \(.*\) Z/.test(stat)) return false;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes(ENGINE_MAIN);
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
+  return Object.freeze({
+    name: engineName(io, flags.name),
+    ...(flags.port === undefined ? {} : { port: flags.port }),
+    ...(dataDir === undefined ? {} : { dataDir: resolve(io.cwd, dataDir) }),
+    ...(issuer === undefined ? {} : { auth: { issuer, ...(audience === undefined ? {} : { audience }) } }),
+    limits: {
+      ...(maxInFlight === undefined ? {} : { maxInFlight }),
+      ...(retentionMs === undefined ? {} : { retentionMs }),
+      ...(maxEndedInstances === undefined ? {} : { maxEndedInstances }),
+    },
+  });
 }
+
+/** The engine's command line beyond its main file: `--name` marks the process as the engine of that name. */
+function engineArgs(settings: UpSettings): string[] {
+  const { auth, limits, dataDir } = settings;
+  return [
+    '--name', settings.name,
+    '--port', String(settings.port ?? 0),
+    ...(auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : []),
+    ...(limits.maxInFlight === undefined ? [] : ['--max-in-flight', String(limits.maxInFlight)]),
+    ...(limits.retentionMs === undefined ? [] : ['--retention-ms', String(limits.retentionMs)]),
+    ...(limits.maxEndedInstances === undefined ? [] : ['--max-ended-instances', String(limits.maxEndedInstances)]),
+    ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
+  ];
+}
+
+function registryOf(io: CliIo): EngineRegistry {
+  return new EngineRegistry(resolveStateDir(io.env));
+}
+
+/** The `engine down` that stops the engine of `name`, as a user types it. */
+function downCommand(name: string): string {
+  return `\`forager engine down${name === DEFAULT_ENGINE_NAME ? '' : ` --name ${name}`}\``;
+}
+
+/** Notes what looking through the records changed; the names and pids for `--json`. */
+function reportSurvey(out: Output, survey: Survey): { name: string; pid: number }[] {
+  if (survey.adopted) out.note(`took over the record of the engine started by an older forager (pid ${survey.adopted.pid}) as the engine '${survey.adopted.name}'`);
+  for (const record of survey.removed) out.note(`removed the record of the engine '${record.name}' (pid ${record.pid}), which had stopped`);
+  return survey.removed.map(({ name, pid }) => ({ name, pid }));
+}
+
+const answers = (record: EngineRecord): Promise<boolean> =>
+  checkReachable({ host: HOST, port: record.port, secure: false }, 2_000).then(
+    () => true,
+    () => false,
+  );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -146,156 +187,132 @@ function formatUptime(ms: number): string {
   return `${h}h ${m % 60}m`;
 }
 
-async function up(io: CliIo, out: Output, options: { port?: number; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: number; retentionMs?: number; maxEndedInstances?: number }): Promise<number> {
-  const paths = statePaths(io);
-  await mkdir(paths.dir, { recursive: true });
-  const dataDirOption = options.dataDir ?? (io.env.FORAGER_ENGINE_DATA_DIR?.trim() || undefined);
-  const dataDir = dataDirOption === undefined ? undefined : resolve(io.cwd, dataDirOption);
-
-  // A flag wins over its environment variable; both are checked before anything starts (exit 2 naming the one at fault).
-  const setting = (given: number | undefined, variable: string, parse: (text: string, name: string) => number): number | undefined => {
-    if (given !== undefined) return given;
-    const text = io.env[variable]?.trim();
-    return text ? parse(text, variable) : undefined;
-  };
-  const maxInFlight = setting(options.maxInFlight, 'FORAGER_ENGINE_MAX_IN_FLIGHT', parseCount);
-  const retentionMs = setting(options.retentionMs, 'FORAGER_ENGINE_RETENTION', parseDuration);
-  const maxEnded = setting(options.maxEndedInstances, 'FORAGER_ENGINE_MAX_ENDED_INSTANCES', parseCount);
-  const limits: EngineLimits = {
-    ...(maxInFlight === undefined ? {} : { maxInFlight }),
-    ...(retentionMs === undefined ? {} : { retentionMs }),
-    ...(maxEnded === undefined ? {} : { maxEndedInstances: maxEnded }),
-  };
-  const limitArgs = [
-    ...(maxInFlight === undefined ? [] : ['--max-in-flight', String(maxInFlight)]),
-    ...(retentionMs === undefined ? [] : ['--retention-ms', String(retentionMs)]),
-    ...(maxEnded === undefined ? [] : ['--max-ended-instances', String(maxEnded)]),
-  ];
-
-  const existing = await readRecord(paths.record);
-  if (existing) {
-    if (isEngineAlive(existing.pid)) {
-      const answering = await checkReachable({ host: HOST, port: existing.port, secure: false }, 2_000).then(
-        () => true,
-        () => false,
-      );
-      if (!answering) {
-        throw new CliError(`engine pid ${existing.pid} is recorded at ${existing.address} but does not answer; run \`forager engine down\` first`, EXIT.RUNTIME);
-      }
-      if (options.port !== undefined && options.port !== existing.port) {
-        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}); run \`forager engine down\` before starting one on port ${options.port}`, EXIT.RUNTIME);
-      }
-      if (dataDir !== undefined && dataDir !== existing.dataDir) {
-        const where = existing.dataDir ? `with its data in ${existing.dataDir}` : 'in memory';
-        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) ${where}; run \`forager engine down\` before starting one on ${dataDir}`, EXIT.RUNTIME);
-      }
-      if (options.authIssuer !== undefined && options.authIssuer !== existing.auth?.issuer) {
-        throw new CliError(`an engine is already running at ${existing.address} (pid ${existing.pid}) with other authentication settings; run \`forager engine down\` first`, EXIT.RUNTIME);
-      }
-      const differing = (Object.keys(limits) as (keyof EngineLimits)[]).filter((name) => limits[name] !== existing.limits?.[name]);
-      if (differing.length > 0) {
-        throw new CliError(
-          `an engine is already running at ${existing.address} (pid ${existing.pid}) with other settings (${differing.map(flagOf).join(', ')}); run \`forager engine down\` first`,
-          EXIT.RUNTIME,
-        );
-      }
-      out.note(`reusing the engine already running at ${existing.address} (pid ${existing.pid})`);
+async function up(io: CliIo, out: Output, flags: UpFlags): Promise<number> {
+  const settings = resolveUpSettings(io, flags);
+  const registry = registryOf(io);
+  reportSurvey(out, await registry.survey());
+  const release = await registry.lock(settings.name);
+  try {
+    const existing = await registry.read(settings.name);
+    if (existing && isEngineRunning(existing)) {
+      await refuseUnlessSame(existing, settings);
+      out.note(`reusing the engine '${existing.name}' already running at ${existing.address} (pid ${existing.pid})`);
       await printAddress(out, existing.address, existing.restAddress, existing.auth);
       return EXIT.OK;
     }
-    await rm(paths.record, { force: true });
+    if (existing) {
+      await registry.remove(settings.name);
+      out.note(`removed the record of the engine '${existing.name}' (pid ${existing.pid}), which had stopped`);
+    }
+    const { record, log } = await startEngine(registry, settings, io.env);
+    await registry.write(record);
+    out.note(`started the engine '${record.name}' (pid ${record.pid}); ${downCommand(record.name)} stops it`);
+    const recovered = /forager engine recovered (.*)/.exec(log)?.[1];
+    if (record.dataDir !== undefined) out.note(`the engine keeps its state in ${record.dataDir}${recovered ? `; recovered ${recovered.replace(/ from \S+/, '')}` : ''}`);
+    await printAddress(out, record.address, record.restAddress, record.auth);
+    return EXIT.OK;
+  } finally {
+    await release();
   }
+}
 
-  if (options.port !== undefined && options.port !== 0 && !(await portIsFree(options.port))) {
-    throw new CliError(`port ${options.port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
+/** The running engine serves what `up` asks for, or `up` refuses (exit 1) saying what differs. */
+async function refuseUnlessSame(existing: EngineRecord, settings: UpSettings): Promise<void> {
+  const running = `the engine '${existing.name}' is already running at ${existing.address} (pid ${existing.pid})`;
+  const down = downCommand(existing.name);
+  const orName = ', or give this one another --name';
+  if (!(await answers(existing))) {
+    throw new CliError(`engine '${existing.name}' (pid ${existing.pid}) is recorded at ${existing.address} but does not answer; run ${down} first`, EXIT.RUNTIME);
   }
-
-  const issuer = options.authIssuer ?? (io.env.FORAGER_ENGINE_AUTH_ISSUER?.trim() || undefined);
-  const audience = options.authAudience ?? (io.env.FORAGER_ENGINE_AUTH_AUDIENCE?.trim() || undefined);
-  if (audience !== undefined && issuer === undefined) {
-    throw new CliError('--auth-audience needs --auth-issuer (the OIDC issuer whose tokens the engine accepts)', EXIT.BAD_INPUT);
+  if (settings.port !== undefined && settings.port !== existing.port) {
+    throw new CliError(`${running}; run ${down} before starting one on port ${settings.port}${orName}`, EXIT.RUNTIME);
   }
-  const auth: EngineAuth | undefined = issuer === undefined ? undefined : { issuer, ...(audience !== undefined ? { audience } : {}) };
-  const authArgs = auth ? ['--auth-issuer', auth.issuer, ...(auth.audience !== undefined ? ['--auth-audience', auth.audience] : [])] : [];
+  if (settings.dataDir !== undefined && settings.dataDir !== existing.dataDir) {
+    const where = existing.dataDir ? `with its data in ${existing.dataDir}` : 'in memory';
+    throw new CliError(`${running} ${where}; run ${down} before starting one on ${settings.dataDir}${orName}`, EXIT.RUNTIME);
+  }
+  const { auth } = settings;
+  if (auth !== undefined && (auth.issuer !== existing.auth?.issuer || (auth.audience !== undefined && auth.audience !== existing.auth.audience))) {
+    throw new CliError(`${running} with other authentication settings; run ${down} first${orName}`, EXIT.RUNTIME);
+  }
+  const differing = (Object.keys(settings.limits) as (keyof EngineLimits)[]).filter((name) => settings.limits[name] !== existing.limits?.[name]);
+  if (differing.length > 0) {
+    throw new CliError(`${running} with other settings (${differing.map(flagOf).join(', ')}); run ${down} first${orName}`, EXIT.RUNTIME);
+  }
+}
 
-  const logFd = openSync(paths.log, 'w');
-  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, '--port', String(options.port ?? 0), ...authArgs, ...limitArgs, ...(dataDir !== undefined ? ['--data-dir', dataDir] : [])], {
+/** Spawns the engine detached and waits for its ready line: the record to write, and what it printed. */
+async function startEngine(registry: EngineRegistry, settings: UpSettings, env: CliIo['env']): Promise<{ record: EngineRecord; log: string }> {
+  if (settings.port !== undefined && settings.port !== 0 && !(await portIsFree(settings.port))) {
+    throw new CliError(`port ${settings.port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
+  }
+  const logFile = registry.logFile(settings.name);
+  const logFd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, ...engineArgs(settings)], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { ...io.env },
+    env: { ...env },
   });
   closeSync(logFd);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.once('exit', (code, signal) => (exited = { code, signal }));
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let ready: RegExpExecArray | null = null;
-  let log = '';
-  for (;;) {
-    log = await readFile(paths.log, 'utf8').catch(() => '');
-    ready = READY_LINE.exec(log);
-    if (ready || exited || Date.now() >= deadline) break;
-    const failed = await Promise.race([spawnError, sleep(25).then(() => undefined)]);
-    if (failed) throw new CliError(`cannot start the engine: ${failed.message}`, EXIT.RUNTIME);
-  }
-
-  if (!ready) {
-    if (!exited) {
-      child.kill('SIGKILL');
-      throw new CliError(`the engine did not report ready within ${READY_TIMEOUT_MS / 1000} s; last lines of ${paths.log}:\n${tail(log)}`, EXIT.RUNTIME);
-    }
-    if (/PORT_IN_USE|EADDRINUSE/.test(log)) {
-      throw new CliError(`port ${options.port ?? 0} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
-    }
-    const how = exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code}`;
-    throw new CliError(`the engine stopped before it was ready (${how}); last lines of ${paths.log}:\n${tail(log)}`, EXIT.RUNTIME);
-  }
-
-  const port = Number(ready[2]);
-  const address = `${ready[1]}:${port}`;
-  const restAddress = ready[3];
+  const { ready, log } = await waitForReady(child, logFile, settings.port ?? 0);
+  child.unref();
+  const { auth, dataDir, limits } = settings;
+  const pid = child.pid as number;
+  const processStart = processStartOf(pid);
   const record: EngineRecord = {
-    pid: child.pid as number,
-    port,
-    address,
-    restAddress,
+    name: settings.name,
+    pid,
+    ...(processStart === undefined ? {} : { processStart }),
+    port: Number(ready[2]),
+    address: `${ready[1]}:${ready[2]}`,
+    restAddress: ready[3] as string,
     startedAt: new Date().toISOString(),
-    logFile: paths.log,
+    logFile,
     ...(auth ? { auth } : {}),
     ...(dataDir !== undefined ? { dataDir } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
-  await writeFile(paths.record, `${JSON.stringify(record, null, 2)}\n`);
-  child.unref();
-  const recovered = /forager engine recovered (.*)/.exec(log)?.[1];
-  if (dataDir !== undefined) out.note(`the engine keeps its state in ${dataDir}${recovered ? `; recovered ${recovered.replace(/ from \S+/, '')}` : ''}`);
-  await printAddress(out, address, restAddress, auth);
-  return EXIT.OK;
+  return { record, log };
 }
 
-async function waitForExit(pid: number, ms: number): Promise<boolean> {
+/** Reads the engine's log until its ready line; if it stops first or takes too long, says why with the log's last lines. */
+async function waitForReady(child: ChildProcess, logFile: string, port: number): Promise<{ ready: RegExpExecArray; log: string }> {
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    const ready = READY_LINE.exec(log);
+    if (ready) return { ready, log };
+    if (exited) {
+      if (/PORT_IN_USE|EADDRINUSE/.test(log)) {
+        throw new CliError(`port ${port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
+      }
+      const how = exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code}`;
+      throw new CliError(`the engine stopped before it was ready (${how}); last lines of ${logFile}:\n${tail(log)}`, EXIT.RUNTIME);
+    }
+    if (Date.now() >= deadline) {
+      child.kill('SIGKILL');
+      throw new CliError(`the engine did not report ready within ${READY_TIMEOUT_MS / 1000} s; last lines of ${logFile}:\n${tail(log)}`, EXIT.RUNTIME);
+    }
+    const failed = await Promise.race([spawnError, sleep(25).then(() => undefined)]);
+    if (failed) throw new CliError(`cannot start the engine: ${failed.message}`, EXIT.RUNTIME);
+  }
+}
+
+async function waitForExit(record: EngineRecord, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!isEngineAlive(pid)) return true;
+    if (!isEngineRunning(record)) return true;
     await sleep(25);
   }
-  return !isEngineAlive(pid);
+  return !isEngineRunning(record);
 }
 
-async function down(io: CliIo, out: Output): Promise<number> {
-  const paths = statePaths(io);
-  const record = await readRecord(paths.record);
-  if (!record) {
-    out.result(['forager: no engine is running'], { stopped: false, running: false });
-    return EXIT.OK;
-  }
-  if (!isEngineAlive(record.pid)) {
-    await rm(paths.record, { force: true });
-    out.result([`forager: no engine is running (removed the record of pid ${record.pid}, which had already stopped)`], { stopped: false, running: false, pid: record.pid });
-    return EXIT.OK;
-  }
+/** SIGTERM, then SIGKILL if it has not exited within the grace; says which. */
+async function stopProcess(record: EngineRecord): Promise<{ killed: boolean }> {
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(record.pid, name);
@@ -304,40 +321,112 @@ async function down(io: CliIo, out: Output): Promise<number> {
     }
   };
   signal('SIGTERM');
-  let how = 'stopped';
-  if (!(await waitForExit(record.pid, STOP_GRACE_MS))) {
-    signal('SIGKILL');
-    how = `killed (no exit within ${STOP_GRACE_MS / 1000} s of SIGTERM)`;
-    if (!(await waitForExit(record.pid, 2_000))) {
-      throw new CliError(`engine pid ${record.pid} does not stop, even after SIGKILL`, EXIT.RUNTIME);
+  if (await waitForExit(record, STOP_GRACE_MS)) return { killed: false };
+  signal('SIGKILL');
+  if (await waitForExit(record, 2_000)) return { killed: true };
+  throw new CliError(`engine '${record.name}' (pid ${record.pid}) does not stop, even after SIGKILL`, EXIT.RUNTIME);
+}
+
+interface Stopped {
+  readonly name: string;
+  readonly address: string;
+  readonly pid: number;
+  readonly killed: boolean;
+}
+
+/** Stops the engine of `name` under its lock (so that no `up` starts or reuses it meanwhile); undefined when none runs. */
+async function stopEngine(registry: EngineRegistry, out: Output, name: string): Promise<Stopped | undefined> {
+  const release = await registry.lock(name);
+  try {
+    const record = await registry.read(name);
+    if (!record) return undefined;
+    if (!isEngineRunning(record)) {
+      await registry.remove(name);
+      out.note(`removed the record of the engine '${name}' (pid ${record.pid}), which had stopped`);
+      return undefined;
     }
+    const { killed } = await stopProcess(record);
+    await registry.remove(name);
+    return { name, address: record.address, pid: record.pid, killed };
+  } finally {
+    await release();
   }
-  await rm(paths.record, { force: true });
-  out.result([`forager: ${how} the engine at ${record.address} (pid ${record.pid})`], { stopped: true, killed: how !== 'stopped', address: record.address, pid: record.pid });
+}
+
+function stoppedLine({ name, address, pid, killed }: Stopped): string {
+  const how = killed ? `killed (no exit within ${STOP_GRACE_MS / 1000} s of SIGTERM)` : 'stopped';
+  return `forager: ${name}: ${how} the engine at ${address} (pid ${pid})`;
+}
+
+async function down(io: CliIo, out: Output, flags: { name?: string; all?: boolean }): Promise<number> {
+  if (flags.all && flags.name !== undefined) throw new CliError('--all stops every engine: give --all or --name, not both', EXIT.BAD_INPUT);
+  const name = flags.all ? undefined : engineName(io, flags.name);
+  const registry = registryOf(io);
+  const survey = await registry.survey();
+  const removed = reportSurvey(out, survey);
+  if (name === undefined) {
+    const stopped = (await Promise.all(survey.running.map((record) => stopEngine(registry, out, record.name)))).filter((s): s is Stopped => s !== undefined);
+    const lines = stopped.length > 0 ? stopped.map(stoppedLine) : ['forager: no engine is running'];
+    out.result(lines, { stopped: stopped.length > 0, engines: stopped, removed });
+    return EXIT.OK;
+  }
+  const stopped = await stopEngine(registry, out, name);
+  if (stopped) {
+    out.result([stoppedLine(stopped)], { stopped: true, ...stopped, removed });
+    return EXIT.OK;
+  }
+  const others = survey.running.filter((record) => record.name !== name).map((record) => record.name);
+  const line = others.length === 0 ? 'forager: no engine is running' : `forager: no engine named '${name}' is running; running: ${others.join(', ')} (stop one with --name, or all with --all)`;
+  out.result([line], { stopped: false, running: false, name, removed });
   return EXIT.OK;
 }
 
-async function status(io: CliIo, out: Output): Promise<number> {
-  const paths = statePaths(io);
-  const record = await readRecord(paths.record);
-  if (!record || !isEngineAlive(record.pid)) {
-    if (record) await rm(paths.record, { force: true });
-    out.result(['forager: engine not running'], { running: false });
+interface EngineFacts {
+  readonly name: string;
+  readonly answering: boolean;
+  readonly pid: number;
+  readonly address: string;
+  readonly restAddress?: string;
+  readonly uptimeMs: number;
+  readonly dataDir?: string;
+  readonly logFile: string;
+}
+
+async function factsOf(record: EngineRecord): Promise<EngineFacts> {
+  return {
+    name: record.name,
+    answering: await answers(record),
+    pid: record.pid,
+    address: record.address,
+    ...(record.restAddress === undefined ? {} : { restAddress: record.restAddress }),
+    uptimeMs: Date.now() - Date.parse(record.startedAt),
+    ...(record.dataDir === undefined ? {} : { dataDir: record.dataDir }),
+    logFile: record.logFile,
+  };
+}
+
+function statusLine(facts: EngineFacts): string {
+  const uptime = formatUptime(facts.uptimeMs);
+  if (!facts.answering) return `forager: ${facts.name}: engine pid ${facts.pid} is running but does not answer at ${facts.address} (up ${uptime}); see ${facts.logFile}`;
+  return `forager: ${facts.name}: engine running at ${facts.address} (pid ${facts.pid}, up ${uptime}, ${facts.dataDir ? `data in ${facts.dataDir}` : 'in memory'})`;
+}
+
+/**
+ * Every engine of the user, or the one named (`--name`, FORAGER_ENGINE_NAME): exit 0 when one runs, 3 when none does,
+ * 1 when one runs but does not answer. With `--json` the first engine's facts stay at the top level, as before names.
+ */
+async function status(io: CliIo, out: Output, flags: { name?: string }): Promise<number> {
+  const name = flags.name !== undefined || io.env.FORAGER_ENGINE_NAME?.trim() ? engineName(io, flags.name) : undefined;
+  const survey = await registryOf(io).survey();
+  const removed = reportSurvey(out, survey);
+  const engines = await Promise.all(survey.running.filter((record) => name === undefined || record.name === name).map(factsOf));
+  const [first] = engines;
+  if (!first) {
+    out.result([name === undefined ? 'forager: engine not running' : `forager: ${name}: engine not running`], { running: false, engines, removed });
     return EXIT.NOT_RUNNING;
   }
-  const uptimeMs = Date.now() - Date.parse(record.startedAt);
-  const uptime = formatUptime(uptimeMs);
-  const facts = { pid: record.pid, address: record.address, restAddress: record.restAddress, uptimeMs, dataDir: record.dataDir, logFile: record.logFile };
-  const answering = await checkReachable({ host: HOST, port: record.port, secure: false }, 2_000).then(
-    () => true,
-    () => false,
-  );
-  if (!answering) {
-    out.result([`forager: engine pid ${record.pid} is running but does not answer at ${record.address} (up ${uptime}); see ${record.logFile}`], { running: true, answering: false, ...facts });
-    return EXIT.RUNTIME;
-  }
-  out.result([`forager: engine running at ${record.address} (pid ${record.pid}, up ${uptime}${record.dataDir ? `, data in ${record.dataDir}` : ''})`], { running: true, answering: true, ...facts });
-  return EXIT.OK;
+  out.result(engines.map(statusLine), { running: true, ...first, engines, removed });
+  return engines.every((facts) => facts.answering) ? EXIT.OK : EXIT.RUNTIME;
 }
 
 function parsePort(text: string): number {
@@ -345,11 +434,14 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
+const NAME_HELP = "the engine's name: keeps the engines of several projects apart (default: default; env FORAGER_ENGINE_NAME)";
+
 export function registerEngine(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  const engine = program.command('engine').description("run forager's own Zeebe-compatible engine in the background");
+  const engine = program.command('engine').description(COMMAND_SUMMARIES.engine);
   const up_ = engine
     .command('up')
-    .description('start the engine (or reuse the running one) and print the environment that points at it')
+    .description('start the engine (or reuse the running one of that name) and print the environment that points at it')
+    .option('--name <name>', NAME_HELP)
     .option('--port <port>', 'gRPC port (default: a free port)')
     .option('--auth-issuer <url>', 'require bearer tokens (JWT) of this OIDC issuer on every call (default: no authentication; env FORAGER_ENGINE_AUTH_ISSUER)')
     .option('--auth-audience <audience>', "with --auth-issuer: tokens' aud must contain this (env FORAGER_ENGINE_AUTH_AUDIENCE)")
@@ -368,11 +460,13 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
         'ZEEBE_GRPC_ADDRESS=grpc://127.0.0.1:41235',
         'ZEEBE_REST_ADDRESS=http://127.0.0.1:41237',
         '$ eval "$(forager engine up --data-dir .forager-data)" && export ZEEBE_ADDRESS ZEEBE_GRPC_ADDRESS ZEEBE_REST_ADDRESS',
+        '$ forager engine up --name billing      # a second engine, apart from the default one; from any other project too',
       ),
     )
-    .action(async (opts: { port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string; retention?: string; maxEndedInstances?: string }) =>
+    .action(async (opts: { name?: string; port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string; retention?: string; maxEndedInstances?: string }) =>
       setExit(
         await up(io, output(io, up_), {
+          ...(opts.name === undefined ? {} : { name: opts.name }),
           ...(opts.port === undefined ? {} : { port: parsePort(opts.port) }),
           ...(opts.authIssuer === undefined ? {} : { authIssuer: opts.authIssuer }),
           ...(opts.authAudience === undefined ? {} : { authAudience: opts.authAudience }),
@@ -385,12 +479,32 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
     );
   const down_ = engine
     .command('down')
-    .description('stop the engine started by `engine up` (its data directory, if it has one, stays)')
-    .addHelpText('after', examples('$ forager engine down', 'forager: stopped the engine at 127.0.0.1:41235 (pid 4242)'))
-    .action(async () => setExit(await down(io, output(io, down_))));
+    .description('stop the engine of that name started by `engine up`, or every one with --all (a data directory stays)')
+    .option('--name <name>', NAME_HELP)
+    .option('--all', 'stop every engine of this user')
+    .addHelpText(
+      'after',
+      examples(
+        '$ forager engine down',
+        'forager: default: stopped the engine at 127.0.0.1:41235 (pid 4242)',
+        '$ forager engine down --all',
+        'forager: default: stopped the engine at 127.0.0.1:41235 (pid 4242)',
+        'forager: billing: stopped the engine at 127.0.0.1:40111 (pid 4316)',
+      ),
+    )
+    .action(async (opts: { name?: string; all?: boolean }) => setExit(await down(io, output(io, down_), opts)));
   const status_ = engine
     .command('status')
-    .description('say whether the engine runs (exit 3 when it does not)')
-    .addHelpText('after', examples('$ forager engine status || forager engine up', 'forager: engine running at 127.0.0.1:41235 (pid 4242, up 5m 2s)'))
-    .action(async () => setExit(await status(io, output(io, status_))));
+    .description('list the engines that run, or say whether the one named runs (exit 3 when none does)')
+    .option('--name <name>', "only the engine of this name (env FORAGER_ENGINE_NAME; default: every engine)")
+    .addHelpText(
+      'after',
+      examples(
+        '$ forager engine status',
+        'forager: default: engine running at 127.0.0.1:41235 (pid 4242, up 5m 2s, in memory)',
+        'forager: billing: engine running at 127.0.0.1:40111 (pid 4316, up 12s, data in /home/ada/billing/.forager-data)',
+        '$ forager engine status --name billing || forager engine up --name billing',
+      ),
+    )
+    .action(async (opts: { name?: string }) => setExit(await status(io, output(io, status_), opts)));
 }

@@ -15,6 +15,8 @@
  * `--retention-ms MS` and `--max-ended-instances N` bound the history the REST searches read: an ended instance
  * (with its elements, jobs, incidents and variables) is dropped once it ended MS ago on the engine clock, or
  * once more than N ended instances are kept (default 24 hours and 10 000).
+ * `--name TEXT` is accepted and otherwise ignored: it marks the process on its command line as the engine of that name
+ * (`forager engine up --name`), which is how `forager engine status` recognises it whichever install started it.
  * Prints one line when it listens, and stops cleanly on SIGTERM or SIGINT. Exit codes: 0 stopped,
  * 1 could not start (the message says why, e.g. the port is taken), 2 bad arguments.
  */
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     'snapshot-every'?: string;
     'retention-ms'?: string;
     'max-ended-instances'?: string;
+    name?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
         'snapshot-every': { type: 'string' },
         'retention-ms': { type: 'string' },
         'max-ended-instances': { type: 'string' },
+        name: { type: 'string' },
       },
     }));
   } catch (error) {

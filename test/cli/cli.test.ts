@@ -28,7 +28,7 @@ describe('forager CLI against its engine', () => {
     assert.equal(up.code, 0, up.stderr);
     const addresses = parseUp(up.stdout);
     env = { FORAGER_HOME: home, ...addresses };
-    const record = JSON.parse(await readFile(join(home, 'engine.json'), 'utf8')) as { pid: number; port: number };
+    const record = JSON.parse(await readFile(join(home, 'engines', 'default.json'), 'utf8')) as { pid: number; port: number };
     pid = record.pid;
     assert.equal(`127.0.0.1:${record.port}`, addresses.ZEEBE_ADDRESS);
     const topology = (await (await fetch(`${addresses.ZEEBE_REST_ADDRESS}/v2/topology`)).json()) as { gatewayVersion: string };

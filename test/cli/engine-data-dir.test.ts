@@ -69,7 +69,7 @@ describe('forager engine up --data-dir', () => {
     assert.equal(started.code, 0, started.stderr);
 
     // kill -9, then up again: nothing acknowledged is lost (version 3 is there: a fourth deploy of v2 is 4).
-    const record = JSON.parse(await readFile(join(home, 'engine.json'), 'utf8')) as { pid: number };
+    const record = JSON.parse(await readFile(join(home, 'engines', 'default.json'), 'utf8')) as { pid: number };
     process.kill(record.pid, 'SIGKILL');
     assert.ok(await isGone(record.pid), `engine pid ${record.pid} still runs after SIGKILL`);
     const third = await up();

@@ -1,7 +1,7 @@
 /** Helpers for the CLI's whole-program tests: spawn `node --import tsx cli/forager.ts …` as a user would, and clean up. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,13 +140,24 @@ export function killSpawned(): void {
   for (const child of spawned) child.kill('SIGKILL');
 }
 
-/** Stops the engine recorded in `home` (`forager engine down`, then SIGKILL as a last resort) and removes `home`. */
+/** The pids of the engines recorded in `home` (`engines/<name>.json`, and an older forager's `engine.json`). */
+async function recordedEnginePids(home: string): Promise<number[]> {
+  const dir = join(home, 'engines');
+  const files = [join(home, 'engine.json'), ...(await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).map((f) => join(dir, f))];
+  const pids: number[] = [];
+  for (const file of files) {
+    const record = await readFile(file, 'utf8').catch(() => undefined);
+    if (record) pids.push((JSON.parse(record) as { pid: number }).pid);
+  }
+  return pids;
+}
+
+/** Stops every engine recorded in `home` (`forager engine down --all`, then SIGKILL as a last resort) and removes `home`. */
 export async function cleanUp(home: string): Promise<void> {
-  await forager(['engine', 'down'], { FORAGER_HOME: home }, 15_000).catch(() => undefined);
-  const record = await readFile(join(home, 'engine.json'), 'utf8').catch(() => undefined);
-  if (record) {
+  await forager(['engine', 'down', '--all'], { FORAGER_HOME: home }, 30_000).catch(() => undefined);
+  for (const pid of await recordedEnginePids(home).catch(() => [])) {
     try {
-      process.kill((JSON.parse(record) as { pid: number }).pid, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
