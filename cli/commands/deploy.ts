@@ -1,15 +1,21 @@
 /**
  * `forager deploy <files or dirs…>`: BPMN, DMN and forms in one deployment. Every file is read and checked
  * first (well-formed, executable, job types, messages, unique ids, Camunda's lint rules for `--target`, and
- * what forager's engine would not run); one error anywhere and nothing is sent. Then all files go in one
+ * what forager's engine refuses); one error anywhere and nothing is sent. Then all files go in one
  * DeployResource call, so the broker deploys all or none.
+ *
+ * What forager's engine refuses is an error when the broker is that engine (an address `forager engine up`
+ * recorded, or `--target forager`), so the check and the engine's answer agree; against other brokers it is
+ * a warning.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, normalize, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { checkResource, formatProblem, parseTarget, type Problem, type ResourceReport } from '../../src/bpmn/index.ts';
+import { checkResource, formatProblem, parseTarget, type LintTarget, type Problem, type ResourceReport } from '../../src/bpmn/index.ts';
+import { hostPort, resolveConfig, type ConfigFlags } from '../../src/config/index.ts';
 import type { DeployedResource, Resource } from '../../src/transport/index.ts';
 import { withBroker } from '../lib/broker.ts';
+import { recordedEngineAt, type RecordedEngine } from '../lib/engine-records.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { locateJsonError } from '../lib/json-position.ts';
@@ -102,9 +108,25 @@ function crossFileProblems(reports: readonly ResourceReport[]): Problem[] {
   return problems;
 }
 
-/** Checks every resource; returns the reports and all problems, errors first. */
-export async function checkResources(resources: readonly Resource[], options: { target?: string; lint: boolean }) {
-  const target = parseTarget(options.target);
+/**
+ * The engine `forager engine up` started at the address the deployment would go to, if it is one. Settings
+ * that do not resolve say nothing here: the deployment itself reports them when it opens the broker.
+ */
+async function foragerEngineOf(io: CliIo, flags: ConfigFlags): Promise<(RecordedEngine & { at: string }) | undefined> {
+  let config;
+  try {
+    config = resolveConfig(io.env, flags);
+  } catch {
+    return undefined;
+  }
+  if (!config.address) return undefined;
+  const engine = await recordedEngineAt(config.stateDir, config.address);
+  return engine && { ...engine, at: hostPort(config.address) };
+}
+
+/** Checks every resource for `target`; returns the reports and all problems. */
+export async function checkResources(resources: readonly Resource[], options: { target: LintTarget; lint: boolean }) {
+  const { target } = options;
   const reports: ResourceReport[] = [];
   for (const resource of resources) {
     reports.push(await checkResource(resource.name, resource.content.toString('utf8'), { target, lint: options.lint, locateJsonError }));
@@ -119,7 +141,10 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
     .description('check, then deploy BPMN, DMN and form files (and directories of them) in one deployment: all or none')
     .argument('<paths...>', 'files, or directories searched for .bpmn, .dmn and .form files')
     .option('--dry-run', 'check only: parse, validate and lint, send nothing')
-    .option('--target <version>', "the Camunda version to lint for (8.8 by default), or 'forager': elements forager's engine would not run become errors")
+    .option(
+      '--target <version>',
+      "the Camunda version to lint for (8.8 by default), or 'forager': what forager's engine refuses is an error (it is anyway when the broker is an engine `forager engine up` started)",
+    )
     .option('--no-lint', "skip Camunda's lint rules (the checks a deployment needs still run)")
     .addHelpText(
       'after',
@@ -133,9 +158,16 @@ Examples:
       const out = output(io, command);
       const files = await expandPaths(paths, io.cwd);
       const resources = await readResources(files, io.cwd);
-      const { target, reports, problems } = await checkResources(resources, { target: opts.target, lint: opts.lint });
+      const asked = parseTarget(opts.target);
+      // The broker is forager's own engine: it refuses at deploy what it does not run, so the check says so as an error.
+      const engine = asked.kind === 'camunda' ? await foragerEngineOf(io, globalFlags(program)) : undefined;
+      const target: LintTarget = engine ? { kind: 'forager', version: asked.version } : asked;
+      const { reports, problems } = await checkResources(resources, { target, lint: opts.lint });
       const errors = problems.filter((p) => p.severity === 'error');
       const warnings = problems.filter((p) => p.severity === 'warning');
+      if (engine && problems.some((p) => p.rule === 'forager/engine')) {
+        out.note(`${engine.at} is forager's engine (\`forager engine up\` started it): what it refuses at deploy is an error`);
+      }
       if (!out.flags.json) for (const warning of warnings) out.warn(formatProblem(warning));
       if (errors.length > 0) {
         if (!out.flags.json) for (const error of errors) io.err(`forager: ${formatProblem(error)}`);
@@ -145,7 +177,8 @@ Examples:
       const checked = reports.map((r) => ({ file: r.file, kind: r.kind, processes: r.processes.map((p) => p.processId) }));
       if (opts.dryRun) {
         const lines = checked.map((r) => `ok ${r.file}${r.processes.length ? ` (${r.processes.map((p) => `process ${p}`).join(', ')})` : ''}`);
-        out.result([...lines, `nothing deployed (--dry-run); checked for ${target.kind === 'forager' ? "forager's engine" : `Camunda ${target.version}`}`], { dryRun: true, target, resources: checked, warnings });
+        const checkedFor = target.kind === 'forager' ? `forager's engine${engine ? ` at ${engine.at}` : ''} (Camunda ${target.version}'s rules)` : `Camunda ${target.version}`;
+        out.result([...lines, `nothing deployed (--dry-run); checked for ${checkedFor}`], { dryRun: true, target, resources: checked, warnings });
         setExit(EXIT.OK);
         return;
       }

@@ -2,7 +2,7 @@
  * bpmnlint with Camunda's compatibility rules (`bpmnlint-plugin-camunda-compat`) for the Camunda version a
  * modeller targets, run on a `bpmn-moddle` tree in Node (no browser). A target is `8.8` (Camunda 8.8, the
  * default), another `8.x` the plug-in knows, or `forager` (Camunda 8.8's rules, and every element forager's
- * own engine would not run is an error instead of a warning).
+ * own engine refuses at deploy is an error instead of a warning).
  *
  * @example
  *   const target = parseTarget('8.7');
@@ -18,9 +18,12 @@ type Moddle = any;
 export const DEFAULT_CAMUNDA_VERSION = '8.8';
 
 export type LintTarget =
-  /** Camunda 8.x: its compatibility rules; elements forager's engine would not run are warnings. */
+  /** Camunda 8.x: its compatibility rules; elements forager's engine refuses at deploy are warnings. */
   | { readonly kind: 'camunda'; readonly version: string }
-  /** forager's engine: Camunda 8.8's rules, and elements the engine would not run are errors. */
+  /**
+   * forager's engine: Camunda `version`'s rules (8.8 for `--target forager`), and elements the engine refuses at
+   * deploy are errors. The CLI also uses it when the broker is an engine `forager engine up` started.
+   */
   | { readonly kind: 'forager'; readonly version: string };
 
 export class LintTargetError extends Error {

@@ -273,7 +273,7 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
 
   const gapSeverity: Severity = options.target.kind === 'forager' ? 'error' : 'warning';
   for (const gap of engineGaps(definitions)) {
-    add(gapSeverity, `forager's engine would not run this: ${gap.reason}`, { id: gap.elementId, kind: gap.kind, rule: 'forager/engine' });
+    add(gapSeverity, `forager's engine refuses this at deploy: ${gap.reason}`, { id: gap.elementId, kind: gap.kind, rule: 'forager/engine' });
   }
   return { file, kind: 'bpmn', problems, processes };
 }

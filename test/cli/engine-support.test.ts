@@ -1,5 +1,5 @@
 /**
- * `src/bpmn/engine-support.ts` (what `forager deploy` says forager's engine would not run) held to the engine's
+ * `src/bpmn/engine-support.ts` (what `forager deploy` says forager's engine refuses at deploy) held to the engine's
  * own parser: for each probe diagram, the table finds a gap exactly when `parseBpmn` answers "… not
  * supported". The CLI may not import the engine; this test may, so the two cannot drift apart unnoticed.
  */

@@ -339,23 +339,31 @@ export default defineWorker({
       assert.match(deploy.stderr, /draft\.bpmn:3: error: element 'cli_draft' \(bpmn:Process\): no executable process: set isExecutable="true"/);
     });
 
-    it("--dry-run checks only; lint warnings and what forager's engine would not run are said; --target forager makes those errors", async () => {
+    it("--dry-run checks only; lint warnings and what forager's engine refuses are said; against forager's engine, or with --target forager, those are errors", async () => {
       const userTask = processXml('cli_approval', ['<bpmn:userTask id="approve"><bpmn:extensionElements><zeebe:userTask /></bpmn:extensionElements></bpmn:userTask>']);
       await writeFile(file('approval.bpmn'), userTask);
-      const dry = await forager(['deploy', '--dry-run', file('approval.bpmn')], env);
+      // No broker address: the deployment could go anywhere, so what forager's engine refuses is a warning.
+      const noBroker = { FORAGER_HOME: home };
+      const dry = await forager(['deploy', '--dry-run', file('approval.bpmn')], noBroker);
       assert.equal(dry.code, 0, dry.stderr);
       assert.match(dry.stdout, /^ok .*approval\.bpmn \(process cli_approval\)$/m);
       assert.match(dry.stdout, /nothing deployed \(--dry-run\); checked for Camunda 8\.8/);
-      assert.match(dry.stderr, /approval\.bpmn:5: warning: element 'approve' \(bpmn:UserTask\): forager's engine would not run this: the element kind user task/);
+      assert.match(dry.stderr, /approval\.bpmn:5: warning: element 'approve' \(bpmn:UserTask\): forager's engine refuses this at deploy: the element kind user task/);
       assert.match(dry.stderr, /warning: element 'approve' .*zeebe:FormDefinition.*\[camunda-compat\/user-task-definition\]/);
-      const quiet = await forager(['--quiet', 'deploy', '--dry-run', file('approval.bpmn')], env);
+      const quiet = await forager(['--quiet', 'deploy', '--dry-run', file('approval.bpmn')], noBroker);
       assert.equal(quiet.stderr, '');
+
+      // The broker is the engine `forager engine up` started: it would refuse the user task, so the check does.
+      const atEngine = await forager(['deploy', '--dry-run', file('approval.bpmn')], env);
+      assert.equal(atEngine.code, 2, atEngine.stderr);
+      assert.match(atEngine.stderr, /is forager's engine \(`forager engine up` started it\): what it refuses at deploy is an error/);
+      assert.match(atEngine.stderr, /approval\.bpmn:5: error: element 'approve' \(bpmn:UserTask\): forager's engine refuses this at deploy: the element kind user task/);
       const notStarted = await forager(['start', 'cli_approval'], env);
       assert.equal(notStarted.code, 1, 'nothing was deployed by --dry-run');
 
-      const forForager = await forager(['deploy', '--dry-run', '--target', 'forager', file('approval.bpmn')], env);
+      const forForager = await forager(['deploy', '--dry-run', '--target', 'forager', file('approval.bpmn')], noBroker);
       assert.equal(forForager.code, 2);
-      assert.match(forForager.stderr, /approval\.bpmn:5: error: element 'approve' \(bpmn:UserTask\): forager's engine would not run this/);
+      assert.match(forForager.stderr, /approval\.bpmn:5: error: element 'approve' \(bpmn:UserTask\): forager's engine refuses this at deploy/);
 
       // Camunda 8.2 had no inclusive gateway joins and no zeebe:userTask; its rules say so.
       const old = await forager(['deploy', '--dry-run', '--target', '8.2', file('approval.bpmn')], env);
