@@ -107,16 +107,11 @@ module.exports = {
       name: 'engine-reached-only-by-testing-and-cli',
       severity: 'error',
       comment:
-        'Only src/testing/, cli/commands/engine*.ts (or cli/commands/engine/), cli/demo.ts and test/ (engine unit ' +
-        'tests) may import src/engine/. Everything else reaches the engine over gRPC/REST, like any Zeebe.',
+        'The engine is its own package (forager-engine): only src/testing/engine.ts loads it (by that name; ' +
+        '`forager engine up` spawns its main file), and test/ (engine unit tests) imports its sources. ' +
+        'Everything else reaches the engine over gRPC/REST, like any Zeebe.',
       from: {
-        pathNot: [
-          '^src/engine/',
-          '^src/testing/',
-          '^cli/commands/engine([^/]*\\.ts$|/)',
-          '^cli/demo\\.ts$',
-          '^test/',
-        ],
+        pathNot: ['^src/engine/', '^src/testing/engine\\.ts$', '^test/'],
       },
       to: { path: '^src/engine/' },
     },
@@ -165,11 +160,12 @@ module.exports = {
       severity: 'error',
       comment:
         'src/ and cli/ ship to users: they must not import a devDependency at run time (type-only imports ' +
-        'are fine). Move the package to "dependencies", or keep the import in test/.',
+        'are fine). Move the package to "dependencies" (or "peerDependencies", optional when only one ' +
+        'feature needs it, also listed in "devDependencies" for the tests), or keep the import in test/.',
       from: { path: '^(src|cli)/' },
       to: {
         dependencyTypes: ['npm-dev'],
-        dependencyTypesNot: ['type-only'],
+        dependencyTypesNot: ['type-only', 'npm-peer'],
         pathNot: ['node_modules/@types/'],
       },
     },
@@ -180,7 +176,8 @@ module.exports = {
         "This imports an npm package that is not in package.json (only some other package's dependency): " +
         'add it to "dependencies" (or "devDependencies" for test/).',
       from: {},
-      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+      // A peer dependency (zod, pg, ioredis, tsx) is in package.json even where the resolver says otherwise.
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'], dependencyTypesNot: ['npm-peer'] },
     },
     {
       name: 'not-to-unresolvable',

@@ -47,7 +47,7 @@ const engineClockMessage =
 export default defineConfig(
   {
     // Mirrors .gitignore: installed packages, engine data, coverage output and local scratch files.
-    ignores: ['node_modules/**', '.forager/**', 'coverage/**', '.scratch/**', 'dist/**', '**/*.d.ts'],
+    ignores: ['node_modules/**', '.forager/**', 'coverage/**', '.scratch/**', '**/dist/**', '**/*.d.ts'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -13,7 +13,6 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveStateDir } from '../../src/config/index.ts';
 import { checkReachable } from '../../src/transport/index.ts';
@@ -29,16 +28,12 @@ import {
   type EngineRecord,
   type Survey,
 } from '../lib/engines.ts';
+import { findEngineProgram, type EngineProgram } from '../lib/engine-program.ts';
 import { CliError, EXIT } from '../lib/errors.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples, output, type Output } from '../lib/output.ts';
 import { COMMAND_SUMMARIES } from './summaries.ts';
 
-// Beside this file's own kind: the TypeScript sources run through tsx, the built image's JavaScript (dist/) as it is.
-const BUILT = import.meta.url.endsWith('.js');
-const ENGINE_MAIN = fileURLToPath(new URL(`../../src/engine/main.${BUILT ? 'js' : 'ts'}`, import.meta.url));
-const ENGINE_LOADER = BUILT ? [] : ['--import', import.meta.resolve('tsx')];
-const REPO_ROOT = dirname(dirname(dirname(ENGINE_MAIN)));
 const READY_LINE = /forager engine listening on (\S+):(\d+) \(REST (http:\/\/\S+?),/;
 const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
@@ -204,7 +199,8 @@ async function up(io: CliIo, out: Output, flags: UpFlags): Promise<number> {
       await registry.remove(settings.name);
       out.note(`removed the record of the engine '${existing.name}' (pid ${existing.pid}), which had stopped`);
     }
-    const { record, log } = await startEngine(registry, settings, io.env);
+    // Only starting one needs the engine's package: a worker pod's project reuses an engine started elsewhere.
+    const { record, log } = await startEngine(findEngineProgram(), registry, settings, io.env);
     await registry.write(record);
     out.note(`started the engine '${record.name}' (pid ${record.pid}); ${downCommand(record.name)} stops it`);
     const recovered = /forager engine recovered (.*)/.exec(log)?.[1];
@@ -242,14 +238,14 @@ async function refuseUnlessSame(existing: EngineRecord, settings: UpSettings): P
 }
 
 /** Spawns the engine detached and waits for its ready line: the record to write, and what it printed. */
-async function startEngine(registry: EngineRegistry, settings: UpSettings, env: CliIo['env']): Promise<{ record: EngineRecord; log: string }> {
+async function startEngine(program: EngineProgram, registry: EngineRegistry, settings: UpSettings, env: CliIo['env']): Promise<{ record: EngineRecord; log: string }> {
   if (settings.port !== undefined && settings.port !== 0 && !(await portIsFree(settings.port))) {
     throw new CliError(`port ${settings.port} is in use on ${HOST}: choose another with --port, or omit --port for a free one`, EXIT.RUNTIME);
   }
   const logFile = registry.logFile(settings.name);
   const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...ENGINE_LOADER, ENGINE_MAIN, ...engineArgs(settings)], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, [...program.nodeArgs, program.main, ...engineArgs(settings)], {
+    cwd: dirname(program.main),
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { ...env },

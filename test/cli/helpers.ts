@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 /** The CLI's entry from the sources, and the node arguments that run it as a user's `forager` would run. */
 export const CLI = join(ROOT, 'cli', 'forager.ts');
-export const CLI_ARGS: readonly string[] = ['--import', 'tsx', CLI];
+// tsx by its resolved URL: a test may run the CLI from any working directory.
+export const CLI_ARGS: readonly string[] = ['--import', import.meta.resolve('tsx'), CLI];
 export const HELLO = join(ROOT, 'bpmn', 'hello.bpmn');
 
 export interface Result {
