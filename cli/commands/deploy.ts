@@ -21,6 +21,7 @@ import type { CliIo } from '../lib/io.ts';
 import { locateJsonError } from '../lib/json-position.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { output } from '../lib/output.ts';
+import { COMMAND_SUMMARIES } from './summaries.ts';
 
 const READ_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -138,7 +139,7 @@ export async function checkResources(resources: readonly Resource[], options: { 
 export function registerDeploy(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const command = program
     .command('deploy')
-    .description('check, then deploy BPMN, DMN and form files (and directories of them) in one deployment: all or none')
+    .description(COMMAND_SUMMARIES.deploy)
     .argument('<paths...>', 'files, or directories searched for .bpmn, .dmn and .form files')
     .option('--dry-run', 'check only: parse, validate and lint, send nothing')
     .option(
