@@ -3,13 +3,13 @@
  * manifests parse; every job type in workers/ has a compose service and a Deployment (FORAGER_TYPES set);
  * probes point at the host's endpoints on the port it listens on; images of Camunda are pinned and their
  * licence named; the Dockerfile is multi-stage, non-root, runs built JS. Then the image's commands are run
- * directly: the CLI built as the Dockerfile builds it, the engine started with the compose file's engine
+ * directly: forager built as the Dockerfile builds it (in a copy of the sources), the engine started with the compose file's engine
  * command, the worker with the Dockerfile's entrypoint, the Deployment's args and environment; every probe
  * of the Deployment answers 200 and the greet job of bpmn/hello.bpmn is done.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,7 @@ import { resolveConfig } from '../../src/config/index.ts';
 import { discoverWorkers } from '../../src/host/index.ts';
 import { createJobClient } from '../../src/transport/index.ts';
 import { cleanEnv, exitOf } from '../cli/helpers.ts';
+import { copyRepository } from '../helpers/build-copy.ts';
 import { get, ROOT, until } from './helpers.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML is walked loosely */
@@ -69,7 +70,7 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
   it("docker-compose.yml: forager's engine and one worker service per job type", async () => {
     const compose = parse(await read('docker-compose.yml'), { merge: true }) as Doc;
     const engine = compose.services.engine;
-    assert.deepEqual(engine.entrypoint, ['node', 'dist/src/engine/main.js']);
+    assert.deepEqual(engine.entrypoint, ['node', 'src/engine/dist/main.js']);
     assert.ok(engine.command.includes('0.0.0.0'), 'the engine listens beyond loopback inside its container');
     for (const type of types) {
       const service = compose.services[`worker-${type}`];
@@ -149,10 +150,10 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
   it('Dockerfile: multi-stage, built JS, production dependencies, non-root', async () => {
     const file = dockerfile(await read('Dockerfile'));
     assert.ok(file.stages.length >= 2, 'multi-stage');
-    assert.ok(file.runs.includes('npx tsc -p docker/tsconfig.build.json'));
+    assert.ok(file.runs.includes('npm run build && npx tsc -p docker/tsconfig.workers.json'));
     assert.ok(file.runs.some((r) => r.includes('npm ci --omit=dev')));
     assert.equal(file.user, 'node');
-    assert.deepEqual(file.entrypoint, ['node', 'dist/docker/forager.js']);
+    assert.deepEqual(file.entrypoint, ['node', 'dist/cli/forager.js']);
     assert.deepEqual(file.cmd, ['run']);
     assert.equal(file.env.FORAGER_WORKERS_DIR, 'dist/workers');
   });
@@ -181,17 +182,18 @@ describe('docker/: compose files, Kubernetes manifests, Dockerfile', () => {
     };
 
     before(async () => {
-      // As the Dockerfile builds it: WORKDIR /app, `npx tsc -p docker/tsconfig.build.json` into dist/.
+      // As the Dockerfile builds it, in a copy of the sources as WORKDIR /app: `npm run build`, then the
+      // workers with `npx tsc -p docker/tsconfig.workers.json` into dist/workers.
       app = await mkdtemp(join(tmpdir(), 'forager-image-'));
-      const tsc = spawn(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(DOCKER, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], {
+      await copyRepository(app, { build: true });
+      const tsc = spawn(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(app, 'docker', 'tsconfig.workers.json')], {
+        cwd: app,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.add(tsc);
       let out = '';
       tsc.stdout.on('data', (c: Buffer) => (out += c.toString()));
       assert.equal(await exitOf(tsc, 180_000), 0, out);
-      await copyFile(join(ROOT, 'package.json'), join(app, 'package.json'));
-      await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'));
       await mkdir(join(app, 'data'));
     });
 

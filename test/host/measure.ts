@@ -79,7 +79,7 @@ try {
         `import { z } from 'zod';\nimport { defineWorker } from '${sdk}';\nexport default defineWorker({ type: 'measure-${name}', variables: z.object({ id: z.string() }), handler: async ({ id }) => ({ done: id }) });\n`,
       );
     }
-    await measure('node dist/docker/forager.js run (built JS, 5 .js workers)', ['dist/docker/forager.js', 'run', '--workers', 'dist/measure-workers'], built, env);
+    await measure('node dist/cli/forager.js run (built JS, 5 .js workers)', ['dist/cli/forager.js', 'run', '--workers', 'dist/measure-workers'], built, env);
   }
 } finally {
   await cleanUp(home);
