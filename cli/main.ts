@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { COMMAND_ARGUMENTS, COMMAND_SUMMARIES, type CommandName } from './commands/summaries.ts';
+import { EXIT } from './lib/exit.ts';
 import type { CliIo } from './lib/io.ts';
 
 type SetExit = (code: number) => void;
@@ -108,19 +109,19 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
   const command = commandOf(args);
   if (command === undefined && args.some((arg) => VERSION_FLAGS.has(arg))) {
     cli.out(foragerVersion());
-    return 0;
+    return EXIT.OK;
   }
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
   const program = await buildProgram(cli, (code) => (exitCode = code), command);
   try {
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
-    const { EXIT, toCliError } = await import('./lib/errors.ts');
     if (error instanceof CommanderError) {
       // Help ends "with an error" in commander's terms; wrong usage is bad input.
       return error.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
     }
+    const { toCliError } = await import('./lib/errors.ts');
     const cliError = toCliError(error);
     if (program.opts<{ json?: boolean }>().json) {
       cli.err(JSON.stringify({ error: { message: cliError.message, exitCode: cliError.exitCode, ...cliError.details } }));

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkResource, formatProblem, parseTarget, type ProcessSummary } from '../../src/bpmn/index.ts';
 import type { WorkerDefinition } from '../../src/worker/index.ts';
-import { CliError, EXIT } from '../lib/errors.ts';
+import { CliError, EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { loadWorkers } from '../lib/load-workers.ts';
 import { output } from '../lib/output.ts';

@@ -16,7 +16,7 @@ import { hostPort, resolveConfig, type ConfigFlags } from '../../src/config/inde
 import type { DeployedResource, Resource } from '../../src/transport/index.ts';
 import { withBroker } from '../lib/broker.ts';
 import { recordedEngineAt, type RecordedEngine } from '../lib/engine-records.ts';
-import { CliError, EXIT } from '../lib/errors.ts';
+import { CliError, EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { locateJsonError } from '../lib/json-position.ts';
 import { globalFlags } from '../lib/flags.ts';

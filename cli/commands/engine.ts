@@ -29,7 +29,7 @@ import {
   type Survey,
 } from '../lib/engines.ts';
 import { findEngineProgram, type EngineProgram } from '../lib/engine-program.ts';
-import { CliError, EXIT } from '../lib/errors.ts';
+import { CliError, EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples, output, type Output } from '../lib/output.ts';
 import { COMMAND_SUMMARIES } from './summaries.ts';

@@ -4,10 +4,9 @@
  * (exit 2, nothing sent), makes one broker call, and says NOT_FOUND as a sentence naming the key (exit 1).
  */
 import type { Command } from 'commander';
-import { withBroker, type BrokerSession } from '../lib/broker.ts';
+import { notFound, withBroker, type BrokerSession } from '../lib/broker.ts';
 import { parseCount, parseDuration, parseKey, parseVariables, readVariables } from '../lib/args.ts';
-import { EXIT } from '../lib/errors.ts';
-import { notFound } from '../lib/errors.ts';
+import { EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { examples, output } from '../lib/output.ts';

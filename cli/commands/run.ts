@@ -11,7 +11,7 @@ import { resolveConfig } from '../../src/config/index.ts';
 import { printableConfig, resolveHostConfig } from '../../src/config/host.ts';
 import { createHostLogger, HttpListenError, selectWorkers, shownPath, startHost } from '../../src/host/index.ts';
 import { NoBrokerAddressError } from '../../src/transport/index.ts';
-import { CliError, EXIT } from '../lib/errors.ts';
+import { CliError, EXIT } from '../lib/exit.ts';
 import { globalFlags } from '../lib/flags.ts';
 import type { CliIo } from '../lib/io.ts';
 import { examples } from '../lib/output.ts';

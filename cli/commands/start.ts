@@ -3,9 +3,9 @@
  * complete and print its result variables too.
  */
 import { Option, type Command } from 'commander';
-import { withBroker } from '../lib/broker.ts';
+import { notFound, withBroker } from '../lib/broker.ts';
 import { parseCount, parseDuration, readVariables } from '../lib/args.ts';
-import { EXIT, notFound } from '../lib/errors.ts';
+import { EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { output } from '../lib/output.ts';

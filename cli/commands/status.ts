@@ -1,7 +1,7 @@
 /** `forager status`: the broker's topology (brokers, partitions with their leaders, versions). */
 import type { Command } from 'commander';
 import { withBroker } from '../lib/broker.ts';
-import { EXIT } from '../lib/errors.ts';
+import { EXIT } from '../lib/exit.ts';
 import type { CliIo } from '../lib/io.ts';
 import { globalFlags } from '../lib/flags.ts';
 import { output } from '../lib/output.ts';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT } from './exit.ts';
 import { locateJsonError } from './json-position.ts';
 
 /** Parses a JSON object given inline; `what` names it in errors (`--variables`, `@vars.json`). */

@@ -1,6 +1,7 @@
 /** Opening the broker for a command: config resolved once from the environment and flags, then `connect`. */
 import { resolveConfig, type ConfigFlags, type ForagerConfig } from '../../src/config/index.ts';
-import { connect, type Transport } from '../../src/transport/index.ts';
+import { BrokerRejectionError, connect, type Transport } from '../../src/transport/index.ts';
+import { CliError, EXIT } from './exit.ts';
 import type { CliIo } from './io.ts';
 
 /** How long a command waits for an unreachable broker before giving up: with start-up, under 10 s in all. */
@@ -25,5 +26,22 @@ export async function withBroker<T>(io: CliIo, flags: ConfigFlags, use: (session
     return await use(session);
   } finally {
     await session.transport.close();
+  }
+}
+
+/**
+ * Runs a broker call and turns the broker's NOT_FOUND into `sentence` (exit 1), keeping the broker's words.
+ *
+ * @example
+ *   await notFound(() => transport.cancelInstance(key), `no process instance with key ${key}`);
+ */
+export async function notFound<T>(call: () => Promise<T>, sentence: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof BrokerRejectionError && error.status === 'NOT_FOUND') {
+      throw new CliError(`${sentence} (the broker answered NOT_FOUND: ${error.details})`, EXIT.RUNTIME, { status: 'NOT_FOUND', details: error.details });
+    }
+    throw error;
   }
 }

@@ -4,7 +4,7 @@
  * Worker pods install no engine: then `engine up` says which package to add (exit 2).
  */
 import { fileURLToPath } from 'node:url';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT } from './exit.ts';
 
 export interface EngineProgram {
   /** Node's own arguments before the file (a loader, from the sources). */

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT } from './exit.ts';
 
 export const DEFAULT_ENGINE_NAME = 'default';
 const NAME = /^[A-Za-z0-9_-]{1,40}$/;

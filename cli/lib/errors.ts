@@ -5,20 +5,9 @@
 import { LintTargetError } from '../../src/bpmn/index.ts';
 import { ConfigError } from '../../src/config/index.ts';
 import { BrokerError, BrokerRejectionError, BrokerTimeoutError, BrokerUnreachableError, NoBrokerAddressError } from '../../src/transport/index.ts';
+import { CliError, EXIT } from './exit.ts';
 
-export const EXIT = Object.freeze({ OK: 0, RUNTIME: 1, BAD_INPUT: 2, NOT_RUNNING: 3 });
-
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    /** More for `--json` (for example the problems found in a deployment). */
-    readonly details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
-  }
-}
+export { CliError, EXIT } from './exit.ts';
 
 /**
  * Broker statuses that mean "what you sent is malformed" (exit 2). NOT_FOUND is the broker refusing an
@@ -26,23 +15,7 @@ export class CliError extends Error {
  */
 const BAD_INPUT_STATUSES = new Set(['INVALID_ARGUMENT']);
 
-/**
- * Runs a broker call and turns the broker's NOT_FOUND into `sentence` (exit 1), keeping the broker's words.
- *
- * @example
- *   await notFound(() => transport.cancelInstance(key), `no process instance with key ${key}`);
- */
-export async function notFound<T>(call: () => Promise<T>, sentence: string): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof BrokerRejectionError && error.status === 'NOT_FOUND') {
-      throw new CliError(`${sentence} (the broker answered NOT_FOUND: ${error.details})`, EXIT.RUNTIME, { status: 'NOT_FOUND', details: error.details });
-    }
-    throw error;
-  }
-}
-
+/** The CLI's error for whatever a command threw: its message and exit code. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof ConfigError || error instanceof LintTargetError) return new CliError(error.message, EXIT.BAD_INPUT);

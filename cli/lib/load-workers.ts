@@ -3,7 +3,7 @@
  * (`src/host/discover.ts`: one job type per file, `.ts` or built `.js`), with its problems as exit code 2.
  */
 import { discoverWorkers, WorkerDiscoveryError, type LoadedWorker } from '../../src/host/index.ts';
-import { CliError, EXIT } from './errors.ts';
+import { CliError, EXIT } from './exit.ts';
 
 export type { LoadedWorker };
 

@@ -5,9 +5,10 @@
  * the gRPC status as data — the loop decides on the code, never on message text.
  */
 import * as grpc from '@grpc/grpc-js';
-import { hostPort, type BrokerAddress, type ForagerConfig } from '../config/index.ts';
-import { channelCredentials, loadGateway, plainTextAuth, type GatewayClient } from './channel.ts';
+import type { BrokerAddress, ForagerConfig } from '../config/index.ts';
+import { brokerCommands, DEFAULT_TENANT, type Deployment, type MessageToPublish, type Resource } from './commands.ts';
 import { BrokerError, toBrokerError } from './errors.ts';
+import { openGateway } from './gateway.ts';
 
 /** An activated job, in forager's terms. */
 export interface ActivatedJob {
@@ -77,25 +78,17 @@ export interface JobClient {
   throwError(jobKey: string, errorCode: string, errorMessage: string, variables?: Readonly<Record<string, unknown>>): Promise<void>;
   /** Sets the job's deadline to now + `timeoutMs` (extends or shortens it). */
   updateTimeout(jobKey: string, timeoutMs: number): Promise<void>;
-  /** One DeployResource call (all or nothing); returns the deployed processes. */
-  deploy(resources: readonly { name: string; content: Buffer }[]): Promise<{ bpmnProcessId: string; version: number; key: string }[]>;
+  /** One DeployResource call (all or nothing), as `Transport.deploy`. */
+  deploy(resources: readonly Resource[]): Promise<Deployment>;
   /** Starts an instance of the latest version; returns its key. */
   createInstance(bpmnProcessId: string, variables: Readonly<Record<string, unknown>>): Promise<string>;
-  publishMessage(message: {
-    name: string;
-    correlationKey: string;
-    variables?: Readonly<Record<string, unknown>>;
-    timeToLiveMs?: number;
-    messageId?: string;
-  }): Promise<string>;
+  /** Publishes a message, as `Transport.publishMessage`; returns its key. */
+  publishMessage(message: MessageToPublish): Promise<string>;
   close(): void;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader messages are untyped */
 type RawJob = any;
-
-/** Default deadline of a command call (complete, fail, …): long enough for a loaded broker. */
-const COMMAND_DEADLINE_MS = 30_000;
 
 export function toActivatedJob(raw: RawJob): ActivatedJob {
   return {
@@ -121,31 +114,10 @@ export function toActivatedJob(raw: RawJob): ActivatedJob {
  * itself after a broker restart).
  */
 export function createJobClient(config: ForagerConfig): JobClient {
-  const address = config.address;
-  if (!address) throw new BrokerError('no broker address is configured (set ZEEBE_GRPC_ADDRESS or ZEEBE_ADDRESS)');
-  const target = hostPort(address);
-  const Gateway = loadGateway();
-  const client: GatewayClient = new Gateway(target, channelCredentials(config, address), {
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': 5_000,
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
-    'grpc.enable_retries': 0,
-  });
-  const authHeaders = plainTextAuth(config, address);
-  const metadata = async () => (authHeaders ? authHeaders() : new grpc.Metadata());
-
-  const unary = async (operation: string, method: string, request: object, deadlineMs = COMMAND_DEADLINE_MS): Promise<any> => {
-    const meta = await metadata();
-    return new Promise((resolve, reject) => {
-      client[method](request, meta, { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: unknown) => {
-        if (error) reject(toBrokerError(operation, error, target));
-        else resolve(response);
-      });
-    });
-  };
+  const gateway = openGateway(config);
+  const { address, client, metadata, target } = gateway;
+  const unary = (operation: string, method: string, request: object) => gateway.unary(operation, method, request);
+  const commands = brokerCommands(gateway, config.tenantId ?? DEFAULT_TENANT);
 
   return {
     address,
@@ -247,33 +219,12 @@ export function createJobClient(config: ForagerConfig): JobClient {
       await unary('update job timeout', 'UpdateJobTimeout', { jobKey, timeout: timeoutMs });
     },
 
-    async deploy(resources) {
-      const response = await unary('deploy', 'DeployResource', { resources: resources.map((r) => ({ name: r.name, content: r.content })) });
-      return (response.deployments as any[])
-        .filter((d) => d.process)
-        .map((d) => ({ bpmnProcessId: d.process.bpmnProcessId, version: d.process.version, key: String(d.process.processDefinitionKey) }));
-    },
+    deploy: (resources) => commands.deploy(resources),
 
-    async createInstance(bpmnProcessId, variables) {
-      const response = await unary('create process instance', 'CreateProcessInstance', {
-        bpmnProcessId,
-        version: -1,
-        variables: JSON.stringify(variables),
-      });
-      return String(response.processInstanceKey);
-    },
+    createInstance: async (bpmnProcessId, variables) => (await commands.createInstance(bpmnProcessId, variables)).processInstanceKey,
 
-    async publishMessage(message) {
-      const response = await unary('publish message', 'PublishMessage', {
-        name: message.name,
-        correlationKey: message.correlationKey,
-        timeToLive: message.timeToLiveMs ?? 0,
-        messageId: message.messageId ?? '',
-        variables: JSON.stringify(message.variables ?? {}),
-      });
-      return String(response.key);
-    },
+    publishMessage: (message) => commands.publishMessage(message),
 
-    close: () => client.close(),
+    close: () => gateway.close(),
   };
 }

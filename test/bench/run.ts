@@ -32,6 +32,8 @@
  *                             engine heap (after GC) per waiting instance, live and after a restart from a snapshot
  *   engine-replay             a log of BENCH_ENGINE_REPLAY_RECORDS+ records, kill -9, start again: records
  *                             replayed per second of start-up; and the start-up from a snapshot
+ *   cli                       the built `forager` command beside zbctl, the same commands against one engine:
+ *                             wall time to exit, medians (test/bench/cli.ts; BENCH_CLI_RUNS)
  * A pattern ending in '*' selects every case that begins with it.
  * Knobs (environment):
  *   BENCH_JOBS=20000          N: the throughput phase ends after N jobs …
@@ -77,6 +79,7 @@ import {
   type WorkerReport,
   type WorkerSpec,
 } from './lib.ts';
+import { CLI_CASES, isCliCase, printCliTable, runCliBench, type CliFigure } from './cli.ts';
 import { ENGINE_CASES, isEngineCase, killEngineBench, printEngineTable, runEngineBench } from './engine.ts';
 
 /* ---------- knobs ---------- */
@@ -743,7 +746,7 @@ function engineCeiling(results: readonly CaseResult[]): Record<string, unknown> 
 function defaultCases(foragerAvailable: boolean): string[] {
   const fanPeer = process.env.BENCH_FANOUT_PEER ?? (foragerAvailable ? 'forager-stream' : 'sdk');
   const fan = [`fanout1-sdk`, `fanout1-${fanPeer}`, `fanout50-${fanPeer}`];
-  return [...SINGLE, ...new Set(fan), ...ENGINE_CASES];
+  return [...SINGLE, ...new Set(fan), ...ENGINE_CASES, ...CLI_CASES];
 }
 
 /** BENCH_CASES entries; one ending in '*' stands for every peer, fan-out default or engine case that begins with it. */
@@ -778,8 +781,9 @@ async function main(): Promise<void> {
   const available = await foragerAvailable().catch(() => false);
   if (!available) console.log('forager runtime not available yet: its cases are skipped (src/index.ts exports no runWorkers)');
   const names = (process.env.BENCH_CASES ? expandCases(process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean), available) : defaultCases(available));
-  const defs = names.filter((n) => !isEngineCase(n)).map(caseDef);
+  const defs = names.filter((n) => !isEngineCase(n) && !isCliCase(n)).map(caseDef);
   const engineCases = names.filter(isEngineCase);
+  const cliCase = names.some(isCliCase);
 
   const engine = defs.length > 0 ? await startEngine(resultsDir) : undefined;
   const creator = engine ? new Creator(engine.address) : undefined;
@@ -858,6 +862,8 @@ async function main(): Promise<void> {
   if (results.length > 0 && engineCases.length > 0) console.log('');
   const engineFigures = engineCases.length > 0 ? await runEngineBench(engineCases, { resultsDir, profile: ENGINE_PROFILE }) : undefined;
   if (engineFigures) printEngineTable(engineFigures);
+  const cliFigures: CliFigure[] | undefined = cliCase ? await runCliBench() : undefined;
+  if (cliFigures) printCliTable(cliFigures);
   const wallSeconds = (performance.now() - wallStart) / 1000;
   const output = {
     generatedAt: new Date().toISOString(),
@@ -875,6 +881,7 @@ async function main(): Promise<void> {
     engineCeiling: ceiling,
     cases: results,
     engineFigures,
+    cliFigures,
   };
   writeFileSync(OUT, `${JSON.stringify(output, null, 2)}\n`);
   console.log(`\nwrote ${OUT} (${wallSeconds.toFixed(0)} s)`);

@@ -51,10 +51,19 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function start(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = userEnv()): ChildProcess {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that `after` can end whatever it started too (npx → node, forager → engine).
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL'); // the group is gone already, or never formed
+  }
 }
 
 function run(command: string, args: readonly string[], cwd: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
@@ -66,7 +75,7 @@ function run(command: string, args: readonly string[], cwd: string, options: { e
   const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.once('error', (error) => {
@@ -253,7 +262,7 @@ describe('the packed package in fresh projects', { timeout: 900_000 }, () => {
   after(async () => {
     // An engine left by a failed step: stop it through the CLI, then kill whatever still runs.
     if (pod && existsSync(join(pod, 'node_modules', '.bin', 'forager'))) await forager(['engine', 'down', '--all'], pod).catch(() => undefined);
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) killGroup(child);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
