@@ -73,7 +73,7 @@ export async function discoverWorkers(dir: string, cwd: string): Promise<LoadedW
     try {
       module = await importer.import(path, shown);
     } catch (error) {
-      if (error instanceof ModuleLoadError) throw new WorkerDiscoveryError(`cannot load ${error.message}`, error.code);
+      if (error instanceof ModuleLoadError) throw new WorkerDiscoveryError(error.message, error.code);
       throw new WorkerDiscoveryError(`cannot load ${shown}: ${firstLine(error)}`, 'LOAD_FAILED');
     }
     const definitions = exportedValues(module).filter(isWorkerDefinition);
