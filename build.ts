@@ -11,7 +11,7 @@
  * some tools refuse) and drops the CLI's declarations (it has no API). Exit 1 when tsc reports an error.
  */
 import { spawnSync } from 'node:child_process';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +25,13 @@ interface PackageBuild {
   readonly outDir: string;
   /** Folders of the output whose declarations are not part of the package's API. */
   readonly noDeclarations: readonly string[];
+  /** The package's bin files, made executable (`npx` in this repository runs them as they are). */
+  readonly bins: readonly string[];
 }
 
 const PACKAGES: readonly PackageBuild[] = [
-  { name: 'forager-engine', tsconfig: 'src/engine/tsconfig.build.json', outDir: 'src/engine/dist', noDeclarations: [] },
-  { name: 'forager', tsconfig: 'tsconfig.build.json', outDir: 'dist', noDeclarations: ['cli'] },
+  { name: 'forager-engine', tsconfig: 'src/engine/tsconfig.build.json', outDir: 'src/engine/dist', noDeclarations: [], bins: ['main.js'] },
+  { name: 'forager', tsconfig: 'tsconfig.build.json', outDir: 'dist', noDeclarations: ['cli'], bins: ['cli/forager.js'] },
 ];
 
 async function* files(dir: string): AsyncGenerator<string> {
@@ -63,6 +65,7 @@ async function build(pkg: PackageBuild): Promise<void> {
     if (rewritten !== text) await writeFile(file, rewritten);
     declarations++;
   }
+  for (const bin of pkg.bins) await chmod(join(outDir, bin), 0o755);
   console.log(`built ${pkg.name} into ${pkg.outDir}/ (${declarations} declaration files) in ${Math.round(performance.now() - started)} ms`);
 }
 

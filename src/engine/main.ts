@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The engine as a program: `node --import tsx src/engine/main.ts [--port N] [--host H] [--rest-port N]
  * [--max-in-flight N] [--auth-issuer URL [--auth-audience A[,B]] [--auth-jwks-uri URL]]` (`--max-in-flight`
