@@ -66,7 +66,7 @@ async function build(pkg: PackageBuild): Promise<void> {
     declarations++;
   }
   for (const bin of pkg.bins) await chmod(join(outDir, bin), 0o755);
-  console.log(`built ${pkg.name} into ${pkg.outDir}/ (${declarations} declaration files) in ${Math.round(performance.now() - started)} ms`);
+  console.error(`built ${pkg.name} into ${pkg.outDir}/ (${declarations} declaration files) in ${Math.round(performance.now() - started)} ms`);
 }
 
 const only = process.argv[2];
