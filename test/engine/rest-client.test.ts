@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { ProcessDefinitionId, ProcessDefinitionKey, ProcessInstanceKey, createCamundaClient } from '@camunda8/orchestration-cluster-api';
+import { ElementInstanceKey, ProcessDefinitionId, ProcessDefinitionKey, ProcessInstanceKey, createCamundaClient } from '@camunda8/orchestration-cluster-api';
 import { bpmnXml, chain, emptyProcess, endEvent, message, oneTaskProcess, receiveTask, startEvent } from '../helpers/bpmn.ts';
 import { activateOne, deploy, engineTest, type Harness } from '../helpers/engine-harness.ts';
 
@@ -87,6 +87,12 @@ describe('REST API through @camunda8/orchestration-cluster-api', () => {
     assert.deepEqual([task.elementId, task.elementName, task.state], ['task', 'Do the work', 'COMPLETED']);
     const element = await camunda.getElementInstance({ elementInstanceKey: task.elementInstanceKey }, now);
     assert.equal(element.type, 'SERVICE_TASK');
+    // The flow nodes only, as Camunda's secondary storage holds them: no row for the process instance itself.
+    const all = await camunda.searchElementInstances({ filter: { processInstanceKey }, sort: [{ field: 'elementInstanceKey', order: 'ASC' }] }, now);
+    assert.deepEqual(all.items?.map((e) => e.type), ['START_EVENT', 'SERVICE_TASK', 'END_EVENT']);
+    assert.equal(all.page.totalItems, 3);
+    const itself = await problemOf(camunda.getElementInstance({ elementInstanceKey: ElementInstanceKey.assumeExists(processInstanceKey) }, now));
+    assert.deepEqual([itself.status, itself.title], [404, 'NOT_FOUND']);
 
     const variables = await camunda.searchVariables({ filter: { processInstanceKey }, sort: [{ field: 'name', order: 'ASC' }] }, now);
     assert.deepEqual(variables.items.map((v) => [v.name, v.value]), [['n', '2'], ['result', '"ok"']]);

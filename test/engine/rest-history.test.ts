@@ -99,6 +99,35 @@ describe('history projection', () => {
     assert.equal(history.variable('40')?.value, '4');
   });
 
+  test('element instances are the flow nodes only: no row for the process itself, as Camunda\'s exporters write them', () => {
+    const history = new History(clock);
+    history.apply([
+      definition,
+      element('ELEMENT_ACTIVATING', '500', '500', 'order', 'PROCESS'),
+      element('ELEMENT_ACTIVATING', '501', '500', 'task', 'SERVICE_TASK', '500'),
+      element('ELEMENT_COMPLETED', '501', '500', 'task', 'SERVICE_TASK', '500'),
+      element('ELEMENT_COMPLETED', '500', '500', 'order', 'PROCESS'),
+    ]);
+    assert.deepEqual([...history.elementInstances()].map((e) => [e.elementInstanceKey, e.type, e.state]), [['501', 'SERVICE_TASK', 'COMPLETED']]);
+    assert.equal(history.elementInstance('500'), undefined, 'a process instance key is no element instance key');
+    assert.deepEqual(history.elementsOf('500').map((e) => e.elementInstanceKey), ['501']);
+    assert.equal(history.sizes().elementInstances, 1);
+    assert.equal(history.processInstance('500')?.state, 'COMPLETED', 'the process instance row still follows its own events');
+    assert.ok(history.processInstance('500')?.endDate);
+
+    // A dump written before (with a PROCESS row among the elements) loads without it.
+    const dump = JSON.parse(history.dump()) as { elements: { f: string[]; c: Record<string, unknown>; r: unknown[][] } };
+    const task = { ...history.elementInstance('501')! } as Record<string, unknown>;
+    const processRow: Record<string, unknown> = { ...task, elementInstanceKey: '500', elementId: 'order', elementName: 'order', type: 'PROCESS' };
+    const fields = Object.keys(task);
+    dump.elements = { f: fields, c: {}, r: [processRow, task].map((r) => fields.map((field) => r[field] ?? null)) };
+    const loaded = new History(clock);
+    loaded.load(JSON.stringify(dump));
+    assert.deepEqual([...loaded.elementInstances()].map((e) => e.elementInstanceKey), ['501']);
+    assert.equal(loaded.elementInstance('500'), undefined);
+    assert.equal(loaded.processInstance('500')?.state, 'COMPLETED');
+  });
+
   test('bad retention options are refused', () => {
     assert.throws(() => new History(clock, { retentionMs: -1 }), RangeError);
     assert.throws(() => new History(clock, { maxEndedInstances: 1.5 }), RangeError);

@@ -226,7 +226,7 @@ export class History {
   readonly #elementNames = new Map<string, Map<string, string>>();
   readonly #instances = new Map<string, ProcessInstanceRow>();
   readonly #elements = new Map<string, ElementInstanceRow>();
-  /** element instance key → its flow scope key (the process instance's own is undefined). */
+  /** element instance key → its flow scope key. */
   readonly #flowScopes = new Map<string, string | undefined>();
   readonly #incidents = new Map<string, IncidentRow>();
   readonly #jobs = new Map<string, JobRow>();
@@ -322,6 +322,13 @@ export class History {
     for (const [key, names] of d.elementNames as [string, [string, string][]][]) this.#elementNames.set(key, new Map(names));
     for (const [key, scope] of d.flowScopes as [string, string | null][]) this.#flowScopes.set(share(key), scope === null ? undefined : share(scope));
     for (const [key, endedAt] of d.ended as [string, number][]) this.#ended.set(key, endedAt);
+    // Dumps written before the process instance's own element row was left out still hold one per instance.
+    for (const [key, row] of this.#elements) {
+      if (row.type === 'PROCESS' || row.type === 'SEQUENCE_FLOW') {
+        this.#elements.delete(key);
+        this.#flowScopes.delete(key);
+      }
+    }
     for (const row of this.#elements.values()) this.#own(row.processInstanceKey, row.elementInstanceKey);
     for (const row of this.#jobs.values()) this.#own(row.processInstanceKey, row.jobKey);
     for (const row of this.#variables.values()) {
@@ -411,12 +418,22 @@ export class History {
     else this.#owned.set(processInstanceKey, [key]);
   }
 
+  /**
+   * PROCESS_INSTANCE events. The process instance itself gets a process instance row only, never an element
+   * instance row, and sequence flows get none: Camunda's exporters write flow node instances for every element
+   * but the process (its own row goes to the list view as a process instance), so an element-instance search
+   * or get never answers with the process instance key.
+   */
   #processInstanceEvent(r: EngineRecord): void {
     const v = r.value as unknown as ElementValue;
-    if (r.intent === 'SEQUENCE_FLOW_TAKEN') return;
+    if (r.intent === 'SEQUENCE_FLOW_TAKEN' || v.bpmnElementType === 'SEQUENCE_FLOW') return;
     const isProcess = v.flowScopeKey === undefined || v.flowScopeKey === null || r.key === v.processInstanceKey;
     const state: InstanceState | undefined =
       r.intent === 'ELEMENT_COMPLETED' ? 'COMPLETED' : r.intent === 'ELEMENT_TERMINATED' ? 'TERMINATED' : undefined;
+    if (isProcess) {
+      this.#processEvent(r, v, state);
+      return;
+    }
     let element = this.#elements.get(r.key);
     if (!element && r.intent === 'ELEMENT_ACTIVATING') {
       element = {
@@ -433,40 +450,43 @@ export class History {
         tenantId: TENANT_ID,
       };
       this.#elements.set(r.key, element);
-      this.#flowScopes.set(r.key, isProcess ? undefined : v.flowScopeKey);
+      this.#flowScopes.set(r.key, v.flowScopeKey);
       this.#own(v.processInstanceKey, r.key);
-      if (isProcess) {
-        const definition = this.#definitions.get(v.processDefinitionKey);
-        const instance: ProcessInstanceRow = {
-          processInstanceKey: r.key,
-          processDefinitionKey: v.processDefinitionKey,
-          processDefinitionId: v.bpmnProcessId,
-          processDefinitionName: definition?.name ?? v.bpmnProcessId,
-          processDefinitionVersion: v.version,
-          startDate: isoDate(r.timestamp),
-          state: 'ACTIVE',
-          hasIncident: false,
-          tenantId: TENANT_ID,
-        };
-        if (v.parentProcessInstanceKey && v.parentProcessInstanceKey !== '-1') {
-          instance.parentProcessInstanceKey = String(v.parentProcessInstanceKey);
-        }
-        if (v.parentElementInstanceKey && v.parentElementInstanceKey !== '-1') {
-          instance.parentElementInstanceKey = String(v.parentElementInstanceKey);
-        }
-        this.#instances.set(r.key, instance);
-      }
     }
     if (!element || !state) return;
     element.state = state;
     element.endDate = isoDate(r.timestamp);
-    const instance = this.#instances.get(r.key);
-    if (instance && instance.state === 'ACTIVE') {
-      instance.state = state;
-      instance.endDate = element.endDate;
-      this.#ended.delete(r.key);
-      this.#ended.set(r.key, r.timestamp);
+  }
+
+  /** The process instance's own events: its row is created when it activates and ends when it completes or terminates. */
+  #processEvent(r: EngineRecord, v: ElementValue, state: InstanceState | undefined): void {
+    let instance = this.#instances.get(r.key);
+    if (!instance && r.intent === 'ELEMENT_ACTIVATING') {
+      const definition = this.#definitions.get(v.processDefinitionKey);
+      instance = {
+        processInstanceKey: r.key,
+        processDefinitionKey: v.processDefinitionKey,
+        processDefinitionId: v.bpmnProcessId,
+        processDefinitionName: definition?.name ?? v.bpmnProcessId,
+        processDefinitionVersion: v.version,
+        startDate: isoDate(r.timestamp),
+        state: 'ACTIVE',
+        hasIncident: false,
+        tenantId: TENANT_ID,
+      };
+      if (v.parentProcessInstanceKey && v.parentProcessInstanceKey !== '-1') {
+        instance.parentProcessInstanceKey = String(v.parentProcessInstanceKey);
+      }
+      if (v.parentElementInstanceKey && v.parentElementInstanceKey !== '-1') {
+        instance.parentElementInstanceKey = String(v.parentElementInstanceKey);
+      }
+      this.#instances.set(r.key, instance);
     }
+    if (!instance || !state || instance.state !== 'ACTIVE') return;
+    instance.state = state;
+    instance.endDate = isoDate(r.timestamp);
+    this.#ended.delete(r.key);
+    this.#ended.set(r.key, r.timestamp);
   }
 
   #incidentCreated(r: EngineRecord): void {
@@ -676,7 +696,7 @@ export class History {
     this.prune();
     return this.#elements.get(key);
   }
-  /** The flow scope of an element instance (undefined for a process instance or an unknown key). */
+  /** The flow scope of an element instance (undefined for an unknown key, a process instance's included). */
   flowScopeOf(elementInstanceKey: string): string | undefined {
     return this.#flowScopes.get(elementInstanceKey);
   }
@@ -709,7 +729,7 @@ export class History {
     return this.#ownedRows(processInstanceKey, this.#variables);
   }
 
-  /** Element instances of one process instance (its own element included). */
+  /** Element instances of one process instance (its flow nodes; the process instance itself is none). */
   elementsOf(processInstanceKey: string): ElementInstanceRow[] {
     return this.#ownedRows(processInstanceKey, this.#elements);
   }

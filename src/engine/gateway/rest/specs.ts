@@ -138,7 +138,7 @@ export function processInstanceSearch(history: History): SearchSpec<ProcessInsta
         fields: ['elementId', 'elementInstanceState', 'hasElementInstanceIncident'],
         predicate: (values, path) => {
           const match = filterPredicate<ElementInstanceRow>(ELEMENT_OF_INSTANCE, values, path);
-          return (row) => history.elementsOf(row.processInstanceKey).some((e) => e.type !== 'PROCESS' && match(e));
+          return (row) => history.elementsOf(row.processInstanceKey).some(match);
         },
       },
     ],
