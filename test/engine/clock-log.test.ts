@@ -1,7 +1,9 @@
 /**
  * The engine clock as commands on the log (CLOCK PIN → PINNED, RESET → RESETTED), as newer Zeebe has it:
- * - `PUT /v2/clock` and `POST /v2/clock/reset` write commands and events; an instant before engine time is
- *   refused as before (400 INVALID_ARGUMENT); `engine.advanceClock(ms)` is a PIN too;
+ * - `PUT /v2/clock` and `POST /v2/clock/reset` write commands and events; `engine.advanceClock(ms)` is a PIN too;
+ * - any instant from 0 on is accepted, one before engine time too (as Zeebe's clock does): due dates are instants,
+ *   so timers, job deadlines, backoffs and message TTLs that have not fired wait for theirs on the new time line,
+ *   and nothing fires twice — also across a restart;
  * - with a data directory, stop/start keeps the pinned time (also one that wall time has passed meanwhile), and
  *   timers due by then fire after the restart, in due-date order, only once the clock is moved on;
  * - a reset after a pin into the future stays monotonic across a restart;
@@ -12,7 +14,7 @@ import { describe, it } from 'node:test';
 import { restoreClock } from '../../src/engine/processing/clock.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
 import { bpmnXml, chain, endEvent, serviceTask, startEvent, timerCatchEvent } from '../helpers/bpmn.ts';
-import { activate, deploy, eventsOf, openEngine, tempDirs, type Engine } from '../helpers/engine-harness.ts';
+import { activate, activateOne, deploy, eventsOf, openEngine, tempDirs, type Engine } from '../helpers/engine-harness.ts';
 import { exited, spawnEngine } from '../helpers/engine-process.ts';
 import { RawGateway, type Message } from '../helpers/raw-gateway.ts';
 
@@ -77,7 +79,7 @@ describe('clock restore (pure)', () => {
 });
 
 describe('engine clock on the log', () => {
-  it('PUT /v2/clock, advanceClock and POST /v2/clock/reset are CLOCK commands and events; an earlier instant is refused', { timeout: 20_000 }, async (t) => {
+  it('PUT /v2/clock, advanceClock and POST /v2/clock/reset are CLOCK commands and events; an earlier instant is accepted', { timeout: 20_000 }, async (t) => {
     const { engine } = await openEngine(t);
     const base = engine.restAddress;
     const T = Date.now() + DAY;
@@ -86,30 +88,136 @@ describe('engine clock on the log', () => {
     assert.equal(engine.clock.now(), T);
 
     const back = await pin(base, T - 1);
-    assert.equal(back.status, 400);
-    assert.equal(back.json.title, 'INVALID_ARGUMENT');
-    assert.equal(back.json.detail, `cannot move the clock back from ${T} to ${T - 1}`);
-    assert.equal(engine.clock.now(), T, 'a refused pin leaves the clock');
+    assert.equal(back.status, 204, JSON.stringify(back.json));
+    assert.equal(engine.clock.now(), T - 1, 'pinned a millisecond back');
 
     await engine.advanceClock(5_000);
-    assert.equal(engine.clock.now(), T + 5_000);
+    assert.equal(engine.clock.now(), T + 4_999);
     await assert.rejects(engine.advanceClock(-1), /cannot advance the clock by -1 ms/);
+    const negative = await pin(base, -1);
+    assert.equal(negative.status, 400);
+    assert.equal(negative.json.detail, "The value for timestamp is '-1' but must be not negative.");
 
     assert.equal((await rest(base, 'POST', '/v2/clock/reset')).status, 204);
     assert.equal(engine.clock.pinned, false);
-    assert.ok(engine.clock.now() >= T + 5_000, 'a reset after a pin into the future never goes back');
+    assert.ok(engine.clock.now() >= T + 4_999, 'a reset after a pin into the future never goes back');
 
     assert.deepEqual(clockRecords(engine), [
       ['COMMAND', 'PIN', T],
       ['EVENT', 'PINNED', T],
       ['COMMAND', 'PIN', T - 1],
-      ['COMMAND_REJECTION', 'PIN', T - 1],
+      ['EVENT', 'PINNED', T - 1],
       ['COMMAND', 'PIN', 5_000],
-      ['EVENT', 'PINNED', T + 5_000],
+      ['EVENT', 'PINNED', T + 4_999],
       ['COMMAND', 'RESET', null],
-      ['EVENT', 'RESETTED', T + 5_000],
+      ['EVENT', 'RESETTED', T + 4_999],
     ]);
     assert.deepEqual(engine.checkIntegrity(), []);
+  });
+
+  it('PUT /v2/clock with a Date.now() taken before the request (engine time is a few ms on): 204, pinned there', { timeout: 20_000 }, async (t) => {
+    const { engine } = await openEngine(t);
+    const base = engine.restAddress;
+    const now = Date.now();
+    const first = await pin(base, now);
+    assert.equal(first.status, 204, JSON.stringify(first.json));
+    assert.equal(engine.clock.now(), now);
+    // On wall time again, then a pin surely behind engine time.
+    assert.equal((await rest(base, 'POST', '/v2/clock/reset')).status, 204);
+    const behind = engine.clock.now() - 50;
+    const second = await pin(base, behind);
+    assert.equal(second.status, 204, JSON.stringify(second.json));
+    assert.equal(engine.clock.now(), behind);
+    assert.deepEqual(engine.checkIntegrity(), []);
+  });
+
+  it('moving the clock back: timers, job deadlines, backoffs and TTLs fire once, each at its own instant on the new time line', { timeout: 30_000 }, async (t) => {
+    const { engine, zb } = await openEngine(t);
+    const base = engine.restAddress;
+    const id = Math.random().toString(36).slice(2, 8);
+    const MIN = 60_000;
+    const T = Date.now() + DAY;
+    assert.equal((await pin(base, T)).status, 204);
+
+    await deploy(zb, timerProcess(`back-timer-${id}`, 'PT10M', `after-${id}`), 'timer.bpmn');
+    await deploy(zb, bpmnXml(`back-jobs-${id}`, [startEvent(), serviceTask('task', `work-${id}`), endEvent(), ...chain('start', 'task', 'end')]), 'jobs.bpmn');
+    const timerInstance = (await zb.createProcessInstance({ bpmnProcessId: `back-timer-${id}`, variables: {} })).processInstanceKey;
+    await zb.createProcessInstance({ bpmnProcessId: `back-jobs-${id}`, variables: {} });
+    await zb.createProcessInstance({ bpmnProcessId: `back-jobs-${id}`, variables: {} });
+    // At T: one job activated with a 1-minute deadline, one failed with a 1-minute backoff, a message with a 1-minute TTL.
+    const [deadlineJob, backoffJob] = await activate(zb, `work-${id}`, { max: 2, timeout: MIN });
+    assert.ok(deadlineJob && backoffJob);
+    await zb.failJob({ jobKey: backoffJob.key, retries: 2, errorMessage: 'later', retryBackOff: MIN });
+    await zb.publishMessage({ name: `ttl-${id}`, correlationKey: 'k', timeToLive: MIN, variables: {} });
+
+    const fired = () => ({
+      timer: eventsOf(engine, 'TIMER', 'TRIGGERED').filter((r) => r.value.processInstanceKey === timerInstance).length,
+      timedOut: eventsOf(engine, 'JOB', 'TIMED_OUT').filter((r) => r.key === deadlineJob.key).length,
+      recurred: eventsOf(engine, 'JOB', 'RECURRED_AFTER_BACKOFF').filter((r) => r.key === backoffJob.key).length,
+      expired: eventsOf(engine, 'MESSAGE', 'EXPIRED').filter((r) => r.value.name === `ttl-${id}`).length,
+    });
+    const none = { timer: 0, timedOut: 0, recurred: 0, expired: 0 };
+
+    assert.equal((await pin(base, T + 30_000)).status, 204);
+    assert.deepEqual(fired(), none);
+    assert.equal((await pin(base, T - 60 * MIN)).status, 204, 'an hour before the work was created');
+    assert.deepEqual(fired(), none, 'nothing is due an hour back');
+    assert.equal((await pin(base, T + 59_000)).status, 204);
+    assert.deepEqual(fired(), none, 'still before every due date');
+    assert.equal((await activate(zb, `work-${id}`)).length, 0, 'the job in its backoff stays invisible, the other stays activated');
+
+    assert.equal((await pin(base, T + MIN + 1_000)).status, 204);
+    assert.deepEqual(fired(), { timer: 0, timedOut: 1, recurred: 1, expired: 1 }, 'the deadline, the backoff and the TTL passed');
+
+    assert.equal((await pin(base, T - 60 * MIN)).status, 204);
+    assert.equal((await pin(base, T + 9 * MIN)).status, 204, 'before the timer, after the rest again');
+    assert.deepEqual(fired(), { timer: 0, timedOut: 1, recurred: 1, expired: 1 }, 'what fired does not fire again');
+    assert.equal((await pin(base, T + 11 * MIN)).status, 204);
+    assert.deepEqual(fired(), { timer: 1, timedOut: 1, recurred: 1, expired: 1 });
+
+    assert.equal((await pin(base, T)).status, 204);
+    assert.equal((await pin(base, T + 60 * MIN)).status, 204);
+    assert.deepEqual(fired(), { timer: 1, timedOut: 1, recurred: 1, expired: 1 }, 'every due date passed twice, each fired once');
+    // Nothing lost: both jobs are activatable again, and the timer's instance went on to its job.
+    assert.deepEqual((await activate(zb, `work-${id}`)).map((j) => j.key).sort(), [deadlineJob.key, backoffJob.key].sort());
+    assert.equal((await activate(zb, `after-${id}`)).length, 1);
+    assert.deepEqual(engine.checkIntegrity(), []);
+  });
+
+  it('moved back on a data directory: the restart keeps the earlier instant; the timer fires once, not again after another restart', { timeout: 40_000 }, async (t) => {
+    const dir = tempDir();
+    const id = Math.random().toString(36).slice(2, 8);
+    const T = Date.now() + DAY;
+    const first = await openEngine(t, { dataDir: dir });
+    assert.equal((await pin(first.engine.restAddress, T)).status, 204);
+    await deploy(first.zb, timerProcess(`dback-${id}`, 'PT10M', `dback-${id}`));
+    const instance = (await first.zb.createProcessInstance({ bpmnProcessId: `dback-${id}`, variables: {} })).processInstanceKey;
+    assert.equal((await pin(first.engine.restAddress, T + 5 * 60_000)).status, 204);
+    assert.equal((await pin(first.engine.restAddress, T - 3_600_000)).status, 204);
+    await first.close();
+
+    const second = await openEngine(t, { dataDir: dir });
+    assert.equal(second.engine.clock.pinned, true);
+    assert.equal(second.engine.clock.now(), T - 3_600_000, 'the restart keeps the earlier instant');
+    const triggered = (engine: Engine) => eventsOf(engine, 'TIMER', 'TRIGGERED').filter((r) => r.value.processInstanceKey === instance);
+    assert.equal((await pin(second.engine.restAddress, T + 9 * 60_000)).status, 204);
+    assert.equal(triggered(second.engine).length, 0, 'not due yet on the new time line');
+    assert.equal((await pin(second.engine.restAddress, T + 11 * 60_000)).status, 204);
+    assert.equal(triggered(second.engine).length, 1);
+    const job = await activateOne(second.zb, `dback-${id}`);
+    await second.zb.completeJob({ jobKey: job.key, variables: {} });
+    assert.equal((await pin(second.engine.restAddress, T - 3_600_000)).status, 204);
+    await second.close();
+
+    const third = await openEngine(t, { dataDir: dir });
+    assert.equal(third.engine.clock.now(), T - 3_600_000);
+    const before = third.engine.records().at(-1)?.position ?? 0;
+    assert.equal((await pin(third.engine.restAddress, T + 60 * 60_000)).status, 204);
+    assert.equal(triggered(third.engine).filter((r) => r.position > before).length, 0, 'the timer fired before the restart: not again');
+    assert.equal((await activate(third.zb, `dback-${id}`)).length, 0);
+    const state = await rest(third.engine.restAddress, 'GET', `/v2/process-instances/${instance}`);
+    assert.equal(state.json.state, 'COMPLETED');
+    assert.deepEqual(third.engine.checkIntegrity(), []);
   });
 
   it('a restart on the data directory keeps the pinned time; timers due by then fire in due-date order once the clock moves', { timeout: 40_000 }, async (t) => {
@@ -212,17 +320,19 @@ describe('engine clock on the log: kill -9', () => {
     assert.match(second.output(), /forager engine recovered .* events replayed/);
     const raw2 = new RawGateway(second.address);
     t.after(() => raw2.close());
-    // The refusal names the engine's time: still T (wall time is a day earlier).
-    const back = await pin(second.restAddress, T - 1);
-    assert.equal(back.status, 400);
-    assert.equal(back.json.detail, `cannot move the clock back from ${T} to ${T - 1}`);
+    // Still pinned at T (wall time is a day earlier): an instance created now starts at T.
+    const probe = String((await raw2.unary('CreateProcessInstance', { bpmnProcessId: 'killed-timer', version: -1 })).processInstanceKey);
+    const started = await rest(second.restAddress, 'GET', `/v2/process-instances/${probe}`);
+    assert.equal(started.json.startDate, new Date(T).toISOString());
+    // A pin a millisecond back is accepted: the timers (T + 1 h) wait for their own instant.
+    assert.equal((await pin(second.restAddress, T - 1)).status, 204);
     const activateAll = async () =>
       (await raw2.collect('ActivateJobs', { type: 'after-kill', worker: 'w', timeout: 60_000, maxJobsToActivate: 10, requestTimeout: -1 })).flatMap(
         (b: Message) => b.jobs as Message[],
       );
     assert.equal((await activateAll()).length, 0, 'the timer (T + 1 h) is not due');
     assert.equal((await pin(second.restAddress, T + 3_600_000 + 1)).status, 204);
-    assert.equal((await activateAll()).length, 1, 'pinned past its due date, the timer fired');
+    assert.equal((await activateAll()).length, 2, 'pinned past their due date, both timers fired');
     raw2.close();
     second.process.kill('SIGTERM');
     assert.deepEqual(await exited(second.process), { code: 0, signal: null });

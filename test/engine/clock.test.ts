@@ -19,13 +19,30 @@ test('a pinned clock stands still and fires due timers in due-date order when ad
   clock.dispose();
 });
 
-test('time never moves backwards', () => {
+test('pinning accepts any instant from 0 on, earlier ones too; a timer fires once, when time reaches its own instant', () => {
   const clock = createClock();
-  clock.pin(2_000_000_000_000);
-  assert.throws(() => clock.pin(1_999_999_999_999), /cannot move the clock back/);
+  const T = 2_000_000_000_000;
+  clock.pin(T);
+  const fired: number[] = [];
+  clock.schedule(T + 1_000, () => fired.push(clock.now()));
+  clock.pin(T - 5); // a few ms back, as a test pinning its own Date.now() does
+  assert.equal(clock.now(), T - 5);
+  clock.pin(T + 500);
+  clock.pin(T - 3_600_000); // back before the timer's due date: it waits for it on the new time line
+  assert.deepEqual(fired, []);
+  clock.pin(T + 1_000);
+  assert.deepEqual(fired, [T + 1_000]);
+  clock.pin(T - 1);
+  clock.advance(10_000);
+  assert.deepEqual(fired, [T + 1_000], 'fired once, not again when time passes its due date a second time');
+  clock.pin(0);
+  assert.equal(clock.now(), 0);
+  assert.throws(() => clock.pin(-1), /cannot pin the clock at -1/);
+  assert.throws(() => clock.pin(Number.NaN), /cannot pin the clock at NaN/);
   assert.throws(() => clock.advance(-1), /cannot advance the clock by -1/);
+  clock.pin(T);
   clock.reset();
-  assert.ok(clock.now() >= 2_000_000_000_000, 'reset after pinning into the future keeps time monotonic');
+  assert.ok(clock.now() >= T, 'reset after pinning into the future never goes back');
   clock.dispose();
 });
 

@@ -70,7 +70,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: RestOp
       return sendProblem(res, path, known);
     }
     if (options.clockCommand) {
-      // On the log (CLOCK PIN), answered once durable; an instant before engine time is refused as before.
+      // On the log (CLOCK PIN), answered once durable; any instant from 0 on, earlier than engine time too.
       const { rejection } = await options.clockCommand({ valueType: 'CLOCK', intent: 'PIN', value: { time: timestamp } });
       if (rejection) return sendProblem(res, path, new RestProblem(400, 'INVALID_ARGUMENT', rejection.reason));
     }

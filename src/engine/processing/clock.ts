@@ -7,7 +7,11 @@
  * Commands:
  * - `PIN { time }`: pins engine time at `time` (epoch ms); `PIN { advanceBy }`: pins it `advanceBy` ms after
  *   the command's own time (what `engine.advanceClock(ms)` sends, so that the instant is decided once, here).
- *   An instant before the current engine time is rejected (INVALID_ARGUMENT): time never moves backwards.
+ *   Any instant from 0 on is accepted, one before the current engine time too, as Zeebe's clock accepts it;
+ *   a negative one (or a negative `advanceBy`) is rejected (INVALID_ARGUMENT). Moving back needs nothing
+ *   more: due dates (timers, job deadlines, backoffs, message TTLs) are stored instants, and the processors
+ *   of TRIGGER, TIME_OUT, RECUR_AFTER_BACKOFF and EXPIRE check them against the command's time, so what has
+ *   not fired waits for its instant on the new time line, and what fired is no longer in state to fire again.
  * - `RESET {}`: back to wall time, never earlier than the current engine time.
  *
  * @example
@@ -39,7 +43,6 @@ export function registerClockProcessors(engine: ProcessingEngine): void {
       }
       at = time as number;
     }
-    if (at < ctx.now) ctx.reject('INVALID_ARGUMENT', `cannot move the clock back from ${ctx.now} to ${at}`);
     const value: ClockValue = { time: at };
     ctx.event('CLOCK', 'PINNED', ctx.state.nextKey(), value);
     ctx.respond(value);

@@ -2,8 +2,11 @@
  * The engine's one clock. It owns "now" and every timer the engine sets, so that tests can pin time and
  * advance it, and so that nothing else in `src/engine/` reads wall time (lint enforces this).
  *
- * Modes: `real` (wall time), `pinned` (time stands still until pinned again or advanced). Time never moves
- * backwards: pinning to an earlier instant than the current one is refused.
+ * Modes: `real` (wall time), `pinned` (time stands still until pinned again or advanced). Pinning takes any
+ * instant from 0 on, one before the current engine time too, as Zeebe's clock does. Due dates are instants, not
+ * delays: a timer waits until engine time reaches its `at`, on whatever time line the pins make, and fires once
+ * (so after a pin back, what has not fired yet fires when time reaches its instant again; what fired is gone).
+ * `advance` and `reset` never move time back.
  *
  * Two kinds of timers:
  * - `schedule(at, fn)`: engine time. Fires when engine time reaches `at`: in real mode by a wall timer, in
@@ -15,7 +18,7 @@
 export interface Clock {
   /** Engine time, epoch milliseconds. */
   now(): number;
-  /** Pins engine time at `epochMs` (at or after the current engine time). */
+  /** Pins engine time at `epochMs` (any instant from 0 on, earlier than the current engine time too). */
   pin(epochMs: number): void;
   /** Pins engine time `ms` after the current engine time. */
   advance(ms: number): void;
@@ -23,10 +26,10 @@ export interface Clock {
   reset(): void;
   /**
    * Sets engine time as the log has it (a committed CLOCK PINNED event, or the clock a restart recovered):
-   * `pinnedAt` pins it there; undefined runs it on wall time, but never earlier than `notBefore`. Unlike
-   * `pin`, an instant before the current engine time is accepted: the log's time wins, because no record
-   * carries a later one (a real clock moved on while the PIN command was processed; after a restart, wall
-   * time moved on while the engine was down). Due work fires as with `pin`.
+   * `pinnedAt` pins it there (an instant before the current engine time included: the log's time wins, because
+   * no record carries a later one — a real clock moved on while the PIN command was processed; after a restart,
+   * wall time moved on while the engine was down); undefined runs it on wall time, but never earlier than
+   * `notBefore`. Due work fires as with `pin`.
    */
   restore(pinnedAt: number | undefined, notBefore?: number): void;
   /** True while time is pinned. */
@@ -74,11 +77,7 @@ class EngineClock implements Clock {
   }
 
   pin(epochMs: number): void {
-    if (!Number.isFinite(epochMs)) throw new RangeError(`cannot pin the clock at ${epochMs}`);
-    const current = this.now();
-    if (epochMs < current) {
-      throw new RangeError(`cannot move the clock back from ${current} to ${epochMs}`);
-    }
+    if (!Number.isFinite(epochMs) || epochMs < 0) throw new RangeError(`cannot pin the clock at ${epochMs}`);
     this.#pinnedAt = epochMs;
     this.#rearm();
     this.#fireDue();
