@@ -518,6 +518,79 @@ describe('Multi-instance scopes', () => {
   });
 });
 
+describe('Multi-instance input mappings', () => {
+  // The input element and loopCounter are locals of the inner instance before its input mappings run (V3, V10).
+  const students = [{ name: 'Ada' }, { name: 'Grace' }];
+  const loop = (sequential: boolean) =>
+    `<bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:extensionElements>` +
+    '<zeebe:loopCharacteristics inputCollection="=students" inputElement="student" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>';
+  const inputs = '<zeebe:ioMapping><zeebe:input source="=student.name" target="who" /><zeebe:input source="=loopCounter" target="n" /></zeebe:ioMapping>';
+  const mapped = (variables: Record<string, unknown>) => [variables.who, variables.n, (variables.student as { name?: string } | undefined)?.name];
+
+  engineTest('a multi-instance task maps from its input element and loopCounter, parallel and sequential', async (h) => {
+    const par = `par-${h.id}`;
+    const seq = `seq-${h.id}`;
+    const task = (id: string, type: string, sequential: boolean) =>
+      `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" />${inputs}</bpmn:extensionElements>${loop(sequential)}</bpmn:serviceTask>`;
+    await deploy(h.zb, bpmnXml(`mimap-${h.id}`, [startEvent(), task('par', par, false), task('seq', seq, true), endEvent(), ...chain('start', 'par', 'seq', 'end')]));
+    const pik = await startInstance(h, `mimap-${h.id}`, { students });
+    const jobs = await activate(h.zb, par, { requestTimeout: 2000 });
+    assert.equal(jobs.length, 2);
+    assert.deepEqual(jobs.map((j) => mapped(j.variables)).sort(), [['Ada', 1, 'Ada'], ['Grace', 2, 'Grace']]);
+    for (const job of jobs) await h.zb.completeJob({ jobKey: job.key, variables: {} });
+    for (const [i, student] of students.entries()) {
+      const job = await activateOne(h.zb, seq);
+      assert.deepEqual(mapped(job.variables), [student.name, i + 1, student.name]);
+      await h.zb.completeJob({ jobKey: job.key, variables: {} });
+    }
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+  });
+
+  engineTest('a multi-instance subprocess maps from its input element and loopCounter', async (h) => {
+    const type = `work-${h.id}`;
+    await deploy(
+      h.zb,
+      bpmnXml(`mimapsub-${h.id}`, [
+        startEvent(),
+        `<bpmn:subProcess id="sub"><bpmn:extensionElements>${inputs}</bpmn:extensionElements>${loop(false)}` +
+          [startEvent('s0'), serviceTask('work', type), endEvent('e0'), ...chain('s0', 'work', 'e0')].join('') +
+          '</bpmn:subProcess>',
+        endEvent(),
+        ...chain('start', 'sub', 'end'),
+      ]),
+    );
+    const pik = await startInstance(h, `mimapsub-${h.id}`, { students });
+    const jobs = await activate(h.zb, type, { requestTimeout: 2000 });
+    assert.equal(jobs.length, 2);
+    assert.deepEqual(jobs.map((j) => mapped(j.variables)).sort(), [['Ada', 1, 'Ada'], ['Grace', 2, 'Grace']]);
+    for (const job of jobs) await h.zb.completeJob({ jobKey: job.key, variables: {} });
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+  });
+
+  engineTest('a multi-instance call activity maps from its input element and loopCounter, and the child gets the result', async (h) => {
+    const type = `child-${h.id}`;
+    await deploy(h.zb, bpmnXml(`mimapchild-${h.id}`, [startEvent(), serviceTask('work', type), endEvent(), ...chain('start', 'work', 'end')]), 'child.bpmn');
+    await deploy(
+      h.zb,
+      bpmnXml(`mimapcall-${h.id}`, [
+        startEvent(),
+        `<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="mimapchild-${h.id}" />${inputs}</bpmn:extensionElements>${loop(true)}</bpmn:callActivity>`,
+        endEvent(),
+        ...chain('start', 'call', 'end'),
+      ]),
+      'call.bpmn',
+    );
+    const pik = await startInstance(h, `mimapcall-${h.id}`, { students });
+    for (const [i, student] of students.entries()) {
+      const job = await activateOne(h.zb, type);
+      assert.notEqual(job.processInstanceKey, pik);
+      assert.deepEqual(mapped(job.variables), [student.name, i + 1, student.name]);
+      await h.zb.completeJob({ jobKey: job.key, variables: {} });
+    }
+    await waitUntil(() => instanceCompleted(h.engine, pik));
+  });
+});
+
 describe('A loop with no wait state', () => {
   engineTest('is stopped: the instance is banned with 13 instead of spinning, and the engine serves the rest', async (h) => {
     await deploy(

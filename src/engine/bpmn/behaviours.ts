@@ -126,10 +126,15 @@ export function evaluateMappings(
   return { ok: true, variables: result };
 }
 
-/** Input mappings: each target becomes a local of the element. Returns false when an incident was raised. */
+/**
+ * Input mappings: each target becomes a local of the element. The sources are evaluated in the element's own
+ * scope, as Zeebe does, so they see the locals it already has: a multi-instance inner instance's input element
+ * and loopCounter (set before its activation), or a modification's variables for it. Returns false when an
+ * incident was raised.
+ */
 export function applyInputMappings(ctx: ProcessingContext, instance: ElementInstance, node: FlowNode): boolean {
   if (node.inputs.length === 0) return true;
-  const visible = ctx.state.visibleVariables(instance.flowScopeKey ?? instance.key);
+  const visible = ctx.state.visibleVariables(instance.key);
   const result = evaluateMappings(node.inputs, visible, ctx.now);
   if (!result.ok) {
     raiseIncident(ctx, instance, node, 'IO_MAPPING_ERROR', result.message);
