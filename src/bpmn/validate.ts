@@ -223,6 +223,16 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
       const reference = /^unresolved reference <([^>]+)>/.exec(text)?.[1];
       // A reference to an element already reported as unknown says nothing new.
       if (reference !== undefined && unknownIds.has(reference)) continue;
+      // Zeebe validates the process, not its drawing: a diagram element naming something not in the file
+      // (common after copying a diagram) deploys. A warning: the drawing is out of step with the process.
+      if (reference !== undefined && DIAGRAM_TYPE.test(String(warning.element?.$type ?? ''))) {
+        const property = String(warning.property ?? 'a reference').replace(/^bpmndi:/, '');
+        add('warning', `diagram only: its ${property} '${reference}' names no element (the process still deploys: the diagram is not executed)`, {
+          id: warning.element?.id ? String(warning.element.id) : undefined,
+          kind: warning.element?.$type,
+        });
+        continue;
+      }
       if (reference !== undefined && warning.element?.id) {
         const property = String(warning.property ?? 'a reference').replace(/^bpmn:/, '');
         add('error', `its ${property} '${reference}' names no element`, { id: String(warning.element.id), kind: warning.element.$type });
@@ -265,7 +275,7 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
   // Elements with a problem of their own already: a lint finding on them would say the same again.
   const named = new Set(problems.filter((p) => p.severity === 'error' && p.elementId).map((p) => p.elementId));
   if (options.lint !== false && executable.length > 0) {
-    for (const finding of await lintDefinitions(definitions, options.target)) {
+    for (const finding of await lintDrawable(definitions, options.target)) {
       if (named.has(finding.elementId)) continue;
       add(finding.severity, finding.message.replace(/^./, (c) => c.toLowerCase()), { id: finding.elementId, kind: finding.kind, rule: finding.rule });
     }
@@ -276,6 +286,25 @@ async function checkBpmn(file: string, xml: string, options: CheckOptions): Prom
     add(gapSeverity, `forager's engine refuses this at deploy: ${gap.reason}`, { id: gap.elementId, kind: gap.kind, rule: 'forager/engine' });
   }
   return { file, kind: 'bpmn', problems, processes };
+}
+
+/** Diagram interchange (BPMN DI and the DD packages it builds on): planes, shapes, edges, labels. */
+const DIAGRAM_TYPE = /^(bpmndi|di|dc):/;
+
+/**
+ * Lints `definitions`, leaving out the diagrams whose plane names no element (warned of above): camunda-compat's
+ * rules read a plane's bpmnElement unchecked, and every one of them would throw on such a plane.
+ */
+async function lintDrawable(definitions: Moddle, target: LintTarget) {
+  const diagrams = (definitions.diagrams ?? []) as Moddle[];
+  const drawable = diagrams.filter((d) => d.plane?.bpmnElement);
+  if (drawable.length === diagrams.length) return lintDefinitions(definitions, target);
+  definitions.diagrams = drawable;
+  try {
+    return await lintDefinitions(definitions, target);
+  } finally {
+    definitions.diagrams = diagrams;
+  }
 }
 
 async function checkDmn(file: string, xml: string): Promise<ResourceReport> {

@@ -195,6 +195,25 @@ export default defineWorker({
     assert.match(broken.stderr, /broken\.dmn:\d+: error: not well-formed XML/);
   });
 
+  it('deploy of a file whose diagram names elements not in it (copied from another): a warning each, and it deploys and runs', async () => {
+    const diagram = `
+  <bpmndi:BPMNDiagram id="copied" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC">
+    <bpmndi:BPMNPlane id="copied_plane" bpmnElement="Process_elsewhere">
+      <bpmndi:BPMNShape id="gone_di" bpmnElement="Activity_elsewhere"><dc:Bounds x="0" y="0" width="100" height="80" /></bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>`;
+    await writeFile(file('copied.bpmn'), processXml('cli_copied', [scriptTask('=1 + 1', 'two')], diagram));
+    const deploy = await forager(['deploy', file('copied.bpmn')], env);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    assert.match(deploy.stdout, /^deployed cli_copied version \d+ \(key \d+\) from /m);
+    assert.match(deploy.stderr, /copied\.bpmn:\d+: warning: element 'copied_plane' \(bpmndi:BPMNPlane\): diagram only: its bpmnElement 'Process_elsewhere' names no element/);
+    assert.match(deploy.stderr, /copied\.bpmn:\d+: warning: element 'gone_di' \(bpmndi:BPMNShape\): diagram only: its bpmnElement 'Activity_elsewhere' names no element/);
+    assert.doesNotMatch(deploy.stderr, /error|TypeError|instanceOf/, 'no errors, and no lint rule throws on the plane');
+    const started = await forager(['start', 'cli_copied', '--await'], env);
+    assert.equal(started.code, 0, started.stderr);
+    assert.deepEqual(JSON.parse(started.stdout.trim().split('\n')[1]!), { two: 2 });
+  });
+
   it('publish: a waiting instance receives the message and its variables', async () => {
     const awaiting = forager(['start', 'cli_payment', '--variables', '{"orderId":"A-17"}', '--await', '--request-timeout', '20s'], env);
     const publish = await forager(['publish', 'cli-paid', '--correlation-key', 'A-17', '--variables', '{"amount":42.5}', '--ttl', '1m', '--message-id', 'pay-A-17'], env);

@@ -11,6 +11,22 @@ import { deploy, engineTest, rejectsWithCode } from '../helpers/engine-harness.t
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
+/**
+ * `xml` with a diagram copied from another file: its plane, a shape, an edge (and that edge's source) and a
+ * label style name elements this file does not have.
+ */
+function withCopiedDiagram(xml: string): string {
+  const diagram = `<bpmndi:BPMNDiagram id="copied" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">
+    <bpmndi:BPMNPlane id="copied_plane" bpmnElement="Process_elsewhere">
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="0" y="0" width="36" height="36" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="gone_di" bpmnElement="Activity_elsewhere"><dc:Bounds x="100" y="0" width="100" height="80" /><bpmndi:BPMNLabel labelStyle="style_elsewhere" /></bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="flow_di" bpmnElement="Flow_elsewhere" sourceElement="shape_elsewhere"><di:waypoint x="36" y="18" /><di:waypoint x="100" y="40" /></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
+  return xml.replace('</bpmn:definitions>', diagram);
+}
+
 describe('Topology', () => {
   engineTest('answers with one healthy broker leading partition 1, and gatewayVersion 8.8.x', async ({ zb, engine }) => {
     const topology = await zb.topology();
@@ -127,6 +143,32 @@ describe('DeployResource', () => {
     );
     assert.match(error.details, /bad\.bpmn/);
     await rejectsWithCode(zb.createProcessInstance({ bpmnProcessId: `good-${id}`, variables: {} }), 5);
+  });
+
+  engineTest('a diagram naming elements that are not in the file (copied from another) deploys, and the process runs', async ({ zb, id }) => {
+    // Zeebe validates the process, not the diagram interchange.
+    const xml = withCopiedDiagram(bpmnXml(`drawn-${id}`, [startEvent(), endEvent(), ...chain('start', 'end')]));
+    const process = await deploy(zb, xml, 'copied-diagram.bpmn');
+    assert.equal(process.bpmnProcessId, `drawn-${id}`);
+    const result = await zb.createProcessInstanceWithResult({ bpmnProcessId: `drawn-${id}`, variables: { ok: true } });
+    assert.deepEqual({ ...result.variables }, { ok: true });
+  });
+
+  engineTest('beside such a diagram, a dangling reference in the process itself is still rejected with 3, naming it and not the diagram', async ({ zb, id }) => {
+    const xml = withCopiedDiagram(
+      bpmnXml(`dangling-${id}`, [
+        startEvent(),
+        serviceTask('work', `work-${id}`),
+        endEvent(),
+        ...chain('start', 'work', 'end'),
+        '<bpmn:boundaryEvent id="loose" attachedToRef="Activity_elsewhere"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>',
+      ]),
+    );
+    const error = await rejectsWithCode(zb.deployResource({ name: 'dangling.bpmn', process: Buffer.from(xml) }), 3);
+    assert.match(error.details, /dangling\.bpmn/);
+    assert.match(error.details, /loose \(bpmn:BoundaryEvent\)\n\s+- ERROR: its attachedToRef 'Activity_elsewhere' is not an element of this document/);
+    assert.doesNotMatch(error.details, /BPMN(Plane|Shape|Edge|Label)|Process_elsewhere|Flow_elsewhere|shape_elsewhere|style_elsewhere/, 'the diagram is not mentioned');
+    await rejectsWithCode(zb.createProcessInstance({ bpmnProcessId: `dangling-${id}`, variables: {} }), 5);
   });
 
   engineTest('a resource whose name has no known extension is rejected with 3', async ({ zb, id }) => {

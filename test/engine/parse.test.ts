@@ -102,3 +102,44 @@ test('a message catch without a correlation key, and two catch-all error boundar
   assert.match(errors, /Element: wait \(bpmn:ReceiveTask\)[\s\S]*correlation key/);
   assert.match(errors, /Multiple error catch events without an error code/);
 });
+
+/** A diagram for the process `p`, with `shapes` on its plane; the plane names `plane`. */
+const diagram = (plane: string, shapes: string) => `<bpmndi:BPMNDiagram id="dia" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI">
+    <bpmndi:BPMNPlane id="plane" bpmnElement="${plane}">${shapes}</bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>`;
+const flowsTo = (id: string) => `<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="${id}"/><bpmn:endEvent id="${id}"/>`;
+
+test('diagram elements naming ids that are not in the file (a copied diagram) do not stop the process compiling', async () => {
+  const shapes =
+    '<bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="0" y="0" width="36" height="36"/></bpmndi:BPMNShape>' +
+    '<bpmndi:BPMNShape id="gone_di" bpmnElement="Activity_gone"><dc:Bounds x="0" y="0" width="1" height="1"/><bpmndi:BPMNLabel labelStyle="style_gone"/></bpmndi:BPMNShape>' +
+    '<bpmndi:BPMNShape bpmnElement="Event_gone_without_shape_id"><dc:Bounds x="0" y="0" width="1" height="1"/></bpmndi:BPMNShape>' +
+    '<bpmndi:BPMNEdge id="edge_di" bpmnElement="Flow_gone" sourceElement="shape_gone" targetElement="s_di"><di:waypoint x="0" y="0"/><di:waypoint x="1" y="1"/></bpmndi:BPMNEdge>';
+  for (const plane of ['p', 'Process_gone']) {
+    const result = await parseBpmn(wrap(flowsTo('e')).replace('</bpmn:definitions>', `${diagram(plane, shapes)}\n</bpmn:definitions>`));
+    assert.ok(result.ok, `plane ${plane}: ${result.ok ? '' : result.errors.join('\n')}`);
+    assert.deepEqual(Object.keys(result.processes[0]!.elements).sort(), ['e', 's']);
+  }
+});
+
+test('dangling references in the process are still refused beside a copied diagram, and only they are named', async () => {
+  const shapes = '<bpmndi:BPMNShape id="gone_di" bpmnElement="Activity_gone"><dc:Bounds x="0" y="0" width="1" height="1"/></bpmndi:BPMNShape>';
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs" targetNamespace="http://forager/test">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>
+    <bpmn:receiveTask id="wait" messageRef="m_gone"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="Gateway_gone" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:boundaryEvent id="loose" attachedToRef="Activity_gone"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+  </bpmn:process>
+  ${diagram('Process_gone', shapes)}
+</bpmn:definitions>`;
+  const errors = await errorsOf(xml);
+  assert.match(errors, /Element: wait \(bpmn:ReceiveTask\)\n\s+- ERROR: its messageRef 'm_gone' is not an element of this document/);
+  assert.match(errors, /Element: f3 \(bpmn:SequenceFlow\)\n\s+- ERROR: its sourceRef 'Gateway_gone' is not an element of this document/);
+  assert.match(errors, /Element: loose \(bpmn:BoundaryEvent\)\n\s+- ERROR: its attachedToRef 'Activity_gone' is not an element of this document/);
+  assert.doesNotMatch(errors, /bpmndi|Process_gone|gone_di/, 'the diagram is not mentioned');
+});

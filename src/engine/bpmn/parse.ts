@@ -112,8 +112,10 @@ export async function parseBpmn(xml: string): Promise<ParseResult> {
     return { ok: false, errors: [`cannot parse the XML: ${oneLine((error as Error).message)}`] };
   }
   // A reference to no element (a dangling sequence flow, say): bpmn-moddle drops it and says which element held it.
+  // Zeebe validates the process, not its drawing: a diagram element naming something not in the file (common
+  // after copying a diagram) is no reason to refuse the deployment.
   const unresolved = new Set<string>();
-  const errors: string[] = warnings.map((w) => {
+  const errors: string[] = warnings.filter((w) => !isDiagramReference(w)).map((w) => {
     if (!w.element?.id || !w.property || !/^unresolved reference/.test(w.message)) return `cannot read part of the XML: ${oneLine(w.message)}`;
     unresolved.add(w.element.id);
     return `- Element: ${w.element.id} (${w.element.$type})\n    - ERROR: its ${w.property.replace(/^bpmn:/, '')} '${String(w.value)}' is not an element of this document`;
@@ -128,6 +130,14 @@ export async function parseBpmn(xml: string): Promise<ParseResult> {
     if (compiled) processes.push(compiled);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, processes };
+}
+
+/** Diagram interchange (BPMN DI and the DD packages it builds on): shapes, edges, planes, labels. */
+const DIAGRAM_TYPE = /^(bpmndi|di|dc):/;
+
+/** An unresolved reference held by a diagram element (a shape's or plane's bpmnElement, an edge's source, …). */
+function isDiagramReference(w: ModdleWarning): boolean {
+  return /^unresolved reference/.test(w.message) && DIAGRAM_TYPE.test(w.element?.$type ?? '');
 }
 
 function oneLine(text: string): string {
