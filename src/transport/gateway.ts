@@ -20,8 +20,12 @@ export interface GatewayChannel {
   readonly client: GatewayClient;
   /** The call metadata (auth headers on a plain-text channel; empty otherwise). */
   metadata(): Promise<grpc.Metadata>;
-  /** One unary call; resolves with the raw response or rejects with a `BrokerError` naming `operation`. */
-  unary(operation: string, method: string, request: object, deadlineMs?: number): Promise<RawResponse>;
+  /**
+   * One unary call; resolves with the raw response or rejects with a `BrokerError` naming `operation`. It
+   * fails with `BrokerTimeoutError` after `deadlineMs` (default {@link CALL_DEADLINE_MS}) or at `until`
+   * (epoch ms), whichever is first, and is cancelled when `signal` aborts.
+   */
+  unary(operation: string, method: string, request: object, deadlineMs?: number, until?: number, signal?: AbortSignal): Promise<RawResponse>;
   close(): void;
 }
 
@@ -53,13 +57,17 @@ export function openGateway(config: ForagerConfig): GatewayChannel {
     target,
     client,
     metadata,
-    async unary(operation, method, request, deadlineMs = CALL_DEADLINE_MS) {
+    async unary(operation, method, request, deadlineMs = CALL_DEADLINE_MS, until = Infinity, signal) {
       const meta = await metadata();
       return new Promise((resolve, reject) => {
-        client[method](request, meta, { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, response: unknown) => {
+        const call = client[method](request, meta, { deadline: Math.min(Date.now() + deadlineMs, until) }, (error: grpc.ServiceError | null, response: unknown) => {
+          signal?.removeEventListener('abort', cancel);
           if (error) reject(toBrokerError(operation, error, target));
           else resolve(response);
-        });
+        }) as grpc.ClientUnaryCall;
+        const cancel = () => call.cancel();
+        if (signal?.aborted) cancel();
+        else signal?.addEventListener('abort', cancel, { once: true });
       });
     },
     close: () => client.close(),

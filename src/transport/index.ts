@@ -21,7 +21,7 @@ export * from './errors.ts';
 export { checkReachable } from './reachable.ts';
 export { createJobClient } from './job-client.ts';
 export type { ActivatedJob } from './job-client.ts';
-export type { ActivateRequest, FailRequest, JobClient, JobStream, StreamHandlers, StreamRequest } from './job-client.ts';
+export type { ActivateRequest, CommandDeadline, FailRequest, JobClient, JobStream, StreamHandlers, StreamRequest } from './job-client.ts';
 export type {
   CreateInstanceOptions,
   DeployedResource,

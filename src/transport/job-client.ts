@@ -68,14 +68,20 @@ export interface FailRequest {
   readonly variables?: Readonly<Record<string, unknown>>;
 }
 
+/** For a job command: the instant (epoch ms) after which the call gives up (`BrokerTimeoutError`), and a signal that cancels it. */
+export interface CommandDeadline {
+  readonly until?: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface JobClient {
   readonly address: BrokerAddress;
   /** One ActivateJobs call; resolves with the jobs (possibly none) when the broker answers. */
   activate(request: ActivateRequest, signal?: AbortSignal): Promise<ActivatedJob[]>;
   stream(request: StreamRequest, handlers: StreamHandlers): JobStream;
-  complete(jobKey: string, variables: Readonly<Record<string, unknown>>): Promise<void>;
-  fail(jobKey: string, request: FailRequest): Promise<void>;
-  throwError(jobKey: string, errorCode: string, errorMessage: string, variables?: Readonly<Record<string, unknown>>): Promise<void>;
+  complete(jobKey: string, variables: Readonly<Record<string, unknown>>, deadline?: CommandDeadline): Promise<void>;
+  fail(jobKey: string, request: FailRequest, deadline?: CommandDeadline): Promise<void>;
+  throwError(jobKey: string, errorCode: string, errorMessage: string, variables?: Readonly<Record<string, unknown>>, deadline?: CommandDeadline): Promise<void>;
   /** Sets the job's deadline to now + `timeoutMs` (extends or shortens it). */
   updateTimeout(jobKey: string, timeoutMs: number): Promise<void>;
   /** One DeployResource call (all or nothing), as `Transport.deploy`. */
@@ -116,7 +122,8 @@ export function toActivatedJob(raw: RawJob): ActivatedJob {
 export function createJobClient(config: ForagerConfig): JobClient {
   const gateway = openGateway(config);
   const { address, client, metadata, target } = gateway;
-  const unary = (operation: string, method: string, request: object) => gateway.unary(operation, method, request);
+  const unary = (operation: string, method: string, request: object, deadline: CommandDeadline = {}) =>
+    gateway.unary(operation, method, request, undefined, deadline.until, deadline.signal);
   const commands = brokerCommands(gateway, config.tenantId ?? DEFAULT_TENANT);
 
   return {
@@ -192,27 +199,27 @@ export function createJobClient(config: ForagerConfig): JobClient {
       };
     },
 
-    async complete(jobKey, variables) {
-      await unary('complete job', 'CompleteJob', { jobKey, variables: JSON.stringify(variables) });
+    async complete(jobKey, variables, deadline) {
+      await unary('complete job', 'CompleteJob', { jobKey, variables: JSON.stringify(variables) }, deadline);
     },
 
-    async fail(jobKey, request) {
+    async fail(jobKey, request, deadline) {
       await unary('fail job', 'FailJob', {
         jobKey,
         retries: request.retries,
         errorMessage: request.errorMessage,
         retryBackOff: request.retryBackOffMs,
         variables: request.variables ? JSON.stringify(request.variables) : '',
-      });
+      }, deadline);
     },
 
-    async throwError(jobKey, errorCode, errorMessage, variables) {
+    async throwError(jobKey, errorCode, errorMessage, variables, deadline) {
       await unary('throw error', 'ThrowError', {
         jobKey,
         errorCode,
         errorMessage,
         variables: variables ? JSON.stringify(variables) : '',
-      });
+      }, deadline);
     },
 
     async updateTimeout(jobKey, timeoutMs) {

@@ -16,7 +16,7 @@ import { BROKER_ERROR_BACKOFF } from '../policy/backoff.ts';
 import { jobsToRequest, shouldPoll } from '../policy/capacity.ts';
 import { toMs, type Duration } from '../policy/durations.ts';
 import { isRetryableBrokerStatus } from '../policy/retry.ts';
-import { grpcCodeOf, type ActivatedJob, type JobClient, type JobStream } from '../transport/index.ts';
+import { grpcCodeOf, type ActivatedJob, type CommandDeadline, type JobClient, type JobStream } from '../transport/index.ts';
 import type { Job, JobOutput, Middleware, MiddlewareContext, WorkerDefinition } from './define.ts';
 import type { WorkerEventBus } from './events.ts';
 import { outcomeOf, type HandlerResult, type JobOutcome } from './outcome.ts';
@@ -44,10 +44,19 @@ interface RunningJob {
   /** Set when the worker is shutting down past its grace: hand the job back instead of failing it. */
   returnOnAbort: boolean;
   lost: boolean;
+  /** Handed back at shutdown while its handler still ran: what the handler returns later is dropped. */
+  handedBack?: boolean;
+  /**
+   * When the broker may give the job to another worker, on this process's clock (the broker's deadline,
+   * never later than the timeout asked for; moved by `extendTimeout`). Commands are not retried past it.
+   */
+  deadlineAt: number;
 }
 
 /** How long handlers get to react to their abort signal at shutdown before their jobs are handed back. */
 const ABORT_SETTLE_MS = 1_000;
+/** After that, how long the last commands (give-backs included) may take before `stop()` gives up on them. */
+const DELIVERY_SETTLE_MS = 1_000;
 
 /** Bounded memory of how often each job failed here, to grow its retry backoff. */
 const MAX_REMEMBERED_ATTEMPTS = 10_000;
@@ -69,6 +78,10 @@ export class JobWorker {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
+  /** When `stop()` gives up on commands still being retried (epoch ms); Infinity until stop. */
+  #deliveryDeadline = Infinity;
+  /** Aborted at the delivery deadline: wakes retries waiting out a backoff. */
+  readonly #deliveryAbort = new AbortController();
 
   constructor(options: JobWorkerOptions) {
     this.#o = options;
@@ -195,7 +208,7 @@ export class JobWorker {
   #accept(job: ActivatedJob, via: 'stream' | 'poll'): void {
     this.#o.events.emit('job:activated', { type: this.type, key: job.key, via, processInstanceKey: job.processInstanceKey });
     if (this.#stopping) {
-      this.#track(this.#giveBack(job));
+      this.#track(this.#giveBack(this.#runningJob(job)));
       return;
     }
     if (this.#running.size < this.#o.definition.maxJobsActive) {
@@ -225,8 +238,14 @@ export class JobWorker {
 
   /* ---------- running one job ---------- */
 
+  #runningJob(job: ActivatedJob): RunningJob {
+    // The broker's deadline in our clock, but never later than the timeout we asked for (clocks can disagree).
+    const deadlineAt = Date.now() + Math.min(job.deadline - Date.now(), this.#o.definition.timeoutMs);
+    return { job, controller: new AbortController(), returnOnAbort: false, lost: false, deadlineAt };
+  }
+
   #run(job: ActivatedJob): void {
-    const running: RunningJob = { job, controller: new AbortController(), returnOnAbort: false, lost: false };
+    const running = this.#runningJob(job);
     const id = ++this.#runs;
     this.#running.set(id, running);
     this.#runJob(running)
@@ -244,13 +263,13 @@ export class JobWorker {
     let deadlineTimer: NodeJS.Timeout | undefined;
     const armDeadline = (ms: number) => {
       clearTimeout(deadlineTimer);
+      running.deadlineAt = Date.now() + ms;
       deadlineTimer = setTimeout(
         () => controller.abort(new Error(`job ${job.key} passed its deadline; the broker may give it to another worker`)),
         Math.max(0, ms),
       );
     };
-    // The broker's deadline in our clock, but never later than the timeout we asked for (clocks can disagree).
-    armDeadline(Math.min(job.deadline - Date.now(), definition.timeoutMs));
+    armDeadline(running.deadlineAt - Date.now());
     let heartbeat: NodeJS.Timeout | undefined;
     const extend = async (timeout: Duration) => {
       const ms = toMs(timeout, 'extendTimeout');
@@ -308,9 +327,9 @@ export class JobWorker {
     clearTimeout(deadlineTimer);
     if (heartbeat) clearInterval(heartbeat);
 
-    if (running.lost) return;
+    if (running.lost || running.handedBack) return;
     if (running.returnOnAbort && controller.signal.aborted) {
-      await this.#giveBack(job);
+      await this.#giveBack(running);
       return;
     }
     const attempt = (this.#attempts.get(job.key) ?? 0) + 1;
@@ -340,14 +359,14 @@ export class JobWorker {
   async #deliver(running: RunningJob, outcome: JobOutcome, durationMs: number): Promise<void> {
     const { job } = running;
     const client = this.#o.client;
-    const send = (): Promise<void> => {
+    const send = (deadline: CommandDeadline): Promise<void> => {
       switch (outcome.kind) {
         case 'complete':
-          return client.complete(job.key, outcome.variables);
+          return client.complete(job.key, outcome.variables, deadline);
         case 'fail':
-          return client.fail(job.key, { retries: outcome.retries, errorMessage: outcome.errorMessage, retryBackOffMs: outcome.retryBackOffMs });
+          return client.fail(job.key, { retries: outcome.retries, errorMessage: outcome.errorMessage, retryBackOffMs: outcome.retryBackOffMs }, deadline);
         case 'throwError':
-          return client.throwError(job.key, outcome.errorCode, outcome.errorMessage, outcome.variables);
+          return client.throwError(job.key, outcome.errorCode, outcome.errorMessage, outcome.variables, deadline);
       }
     };
     const delivered = await this.#withRetries(running, outcome.kind, send);
@@ -374,14 +393,26 @@ export class JobWorker {
     }
   }
 
-  /** Runs a job command until it succeeds (true), the job is gone (false), or a non-transient refusal (false). */
-  async #withRetries(running: RunningJob, command: string, send: () => Promise<void>): Promise<boolean> {
+  /**
+   * Runs a job command until it succeeds (true), or gives up (false): the job is gone (NOT_FOUND), the broker
+   * refused it for good, or neither the job's deadline (the broker hands the job out again after it) nor the
+   * stop deadline has room for another try. The first try is made whatever the job's deadline (the broker
+   * says whether the job is still ours); none outlives the stop deadline. Giving up marks the job lost, once.
+   */
+  async #withRetries(running: RunningJob, command: string, send: (deadline: CommandDeadline) => Promise<void>): Promise<boolean> {
     let failures = 0;
+    const stopped = this.#deliveryAbort.signal;
     for (;;) {
+      const until = Math.min(running.deadlineAt, this.#deliveryDeadline);
       try {
-        await send();
+        if (stopped.aborted) throw new Error('no time left');
+        await send(failures === 0 ? { until: this.#deliveryDeadline, signal: stopped } : { until, signal: stopped });
         return true;
       } catch (error) {
+        if (stopped.aborted) {
+          this.#lost(running, `gave up delivering ${command}: the worker stopped before the broker answered (${(error as Error).message})`);
+          return false;
+        }
         const code = grpcCodeOf(error);
         if (code === 5) {
           this.#lost(running, `the broker answered NOT_FOUND to ${command}: it was completed elsewhere, timed out and reassigned, or cancelled`);
@@ -393,18 +424,38 @@ export class JobWorker {
         }
         failures += 1;
         const backoffMs = BROKER_ERROR_BACKOFF.delayMs(failures, this.#o.random);
+        if (Date.now() + backoffMs >= until) {
+          const why = until === this.#deliveryDeadline ? 'the worker stopped' : 'the job passed its deadline: the broker will hand it out again';
+          this.#lost(running, `gave up delivering ${command} after ${failures} attempt${failures === 1 ? '' : 's'} (${why}): ${(error as Error).message}`);
+          return false;
+        }
         this.#o.events.emit('command:error', { type: this.type, key: running.job.key, command, error: error as Error, backoffMs });
         if (failures === 1) this.#o.log.warn({ jobType: this.type, jobKey: running.job.key, err: error, backoffMs }, `${command} failed; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+        await this.#pause(backoffMs);
       }
     }
   }
 
+  /** Waits `ms`, or less when the delivery deadline comes first. */
+  #pause(ms: number): Promise<void> {
+    const signal = this.#deliveryAbort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Hands a job back unchanged (same retries, no backoff), so another worker can take it at once. */
-  async #giveBack(job: ActivatedJob): Promise<void> {
-    const running: RunningJob = { job, controller: new AbortController(), returnOnAbort: false, lost: false };
-    const ok = await this.#withRetries(running, 'fail', () =>
-      this.#o.client.fail(job.key, { retries: job.retries, errorMessage: `${job.type}: the worker stopped before finishing the job`, retryBackOffMs: 0 }),
+  async #giveBack(running: RunningJob): Promise<void> {
+    const { job } = running;
+    const ok = await this.#withRetries(running, 'fail', (deadline) =>
+      this.#o.client.fail(job.key, { retries: job.retries, errorMessage: `${job.type}: the worker stopped before finishing the job`, retryBackOffMs: 0 }, deadline),
     );
     if (ok) this.#o.events.emit('job:returned', { type: this.type, key: job.key });
   }
@@ -422,8 +473,11 @@ export class JobWorker {
       this.#pollAbort.abort();
       this.#stream?.close();
       this.#notify();
+      // Nothing is retried past this: the grace, the handlers' time to react to their signal, the last commands.
+      this.#deliveryDeadline = Date.now() + graceMs + ABORT_SETTLE_MS + DELIVERY_SETTLE_MS;
+      const giveUp = setTimeout(() => this.#deliveryAbort.abort(), this.#deliveryDeadline - Date.now());
       const queued = this.#queue.splice(0);
-      for (const job of queued) this.#track(this.#giveBack(job));
+      for (const job of queued) this.#track(this.#giveBack(this.#runningJob(job)));
       const running = () => [...this.#running.values()];
       const settled = async (ms: number) => {
         const until = Date.now() + ms;
@@ -439,13 +493,14 @@ export class JobWorker {
         if (!(await settled(ABORT_SETTLE_MS))) {
           // Handlers that ignore their signal: give their jobs back now; what they return later is dropped.
           for (const r of running()) {
-            r.lost = true;
-            this.#track(this.#giveBack(r.job));
+            r.handedBack = true;
+            this.#track(this.#giveBack(r));
           }
         }
       }
       await this.#loop;
       await Promise.allSettled([...this.#deliveries]);
+      clearTimeout(giveUp);
       this.#o.events.emit('worker:stopped', { type: this.type, returned: queued.length });
     })();
     return this.#stopped;
