@@ -10,14 +10,17 @@
 import type { Logger } from 'pino';
 import type { ForagerConfig } from '../config/index.ts';
 import type { HostConfig } from '../config/host.ts';
-import { grpcCodeOf } from '../transport/index.ts';
+import { BrokerError, BrokerRejectionError, BrokerTimeoutError } from '../transport/index.ts';
 import { runWorkers, type RunningWorkers, type WorkerDefinition } from '../worker/index.ts';
 import { watchBroker, type BrokerWatch } from './broker-watch.ts';
 import { createHttpServer, type HostHttpServer } from './http.ts';
 import { createMetrics, type HostMetrics } from './metrics.ts';
 
-/** gRPC codes of a poll that say nothing about this job type: cancelled, deadline, backpressure, unavailable. */
-const NOT_A_REFUSAL = new Set([1, 4, 8, 14]);
+/** A poll error that says nothing about this job type: not the broker's, cancelled, no answer in time, backpressure, unavailable. */
+function isRefusal(error: Error): boolean {
+  if (!(error instanceof BrokerError) || error.unprocessed || error instanceof BrokerTimeoutError) return false;
+  return !(error instanceof BrokerRejectionError && error.cancelled);
+}
 
 export interface HostOptions {
   readonly config: ForagerConfig;
@@ -119,7 +122,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
   running.on('poll:error', (e) => {
     // A broker that does not answer is the broker watch's to report; a refusal is this type's own.
-    if (NOT_A_REFUSAL.has(grpcCodeOf(e.error) ?? 14)) return;
+    if (!isRefusal(e.error)) return;
     failing.set(e.type, e.error.message);
     updateReady();
   });

@@ -19,7 +19,6 @@ export {
   classifyHandlerError,
   describeError,
   failMessage,
-  isRetryableBrokerStatus,
   maskSecrets,
   retriesAfterFailure,
   type HandlerErrorClass,

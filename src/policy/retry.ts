@@ -177,28 +177,3 @@ export function retriesAfterFailure(current: number): number {
   if (typeof current !== 'number' || !Number.isFinite(current)) return 0;
   return Math.max(0, Math.floor(current) - 1);
 }
-
-/** gRPC status codes that name a passing condition of the broker or the network. */
-const RETRYABLE_GRPC_CODES: ReadonlySet<number> = new Set([
-  2, // UNKNOWN: an unexpected error on the way (a proxy, a dropped connection); usually passes
-  4, // DEADLINE_EXCEEDED: no answer in time; the broker may be busy or restarting
-  8, // RESOURCE_EXHAUSTED: backpressure; back off and try again
-  13, // INTERNAL: the broker hit an internal error, often during leader changes
-  14, // UNAVAILABLE: no connection or the gateway/partition is not ready
-]);
-
-/**
- * Whether a broker call that ended with this gRPC status is worth retrying with backoff.
- *
- * | retry with backoff | don't retry (the request itself is wrong, or someone cancelled it) |
- * |---|---|
- * | 2 UNKNOWN, 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 13 INTERNAL, 14 UNAVAILABLE | 0 OK, 1 CANCELLED, 3 INVALID_ARGUMENT, 5 NOT_FOUND, 6 ALREADY_EXISTS, 7 PERMISSION_DENIED, 9 FAILED_PRECONDITION, 10 ABORTED, 11 OUT_OF_RANGE, 12 UNIMPLEMENTED, 15 DATA_LOSS, 16 UNAUTHENTICATED |
- *
- * CANCELLED is not retried: forager itself cancels calls when a worker stops or a job is given up, and a
- * retry would fight that (a gateway going away is reported as UNAVAILABLE). UNAUTHENTICATED is left to the
- * transport, which refreshes its token before it tries again. NOT_FOUND (the job is gone: completed,
- * cancelled or timed out) and FAILED_PRECONDITION (the job is not activated any more) will not change.
- */
-export function isRetryableBrokerStatus(grpcCode: number): boolean {
-  return RETRYABLE_GRPC_CODES.has(grpcCode);
-}

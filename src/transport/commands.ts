@@ -114,7 +114,8 @@ function toInstance(raw: RawResponse, withVariables: boolean): ProcessInstance {
 
 /** The commands over one channel, every one naming `tenantId`. */
 export function brokerCommands(gateway: GatewayChannel, tenantId: string = DEFAULT_TENANT, callDeadlineMs?: number) {
-  const unary = (operation: string, method: string, request: object, deadlineMs = callDeadlineMs) => gateway.unary(operation, method, request, deadlineMs);
+  const unary = (operation: string, method: string, request: object, deadlineMs = callDeadlineMs) =>
+    gateway.unary(operation, method, request, deadlineMs === undefined ? {} : { deadlineMs });
   return {
     /** One DeployResource call with every resource: the broker accepts all of them or none. */
     async deploy(resources: readonly Resource[]): Promise<Deployment> {

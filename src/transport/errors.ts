@@ -7,6 +7,10 @@
 export class BrokerError extends Error {
   override readonly name: string = 'BrokerError';
   readonly code: string = 'BROKER_ERROR';
+  /** A passing condition (no connection, no answer in time, backpressure, a broker-side hiccup): worth trying again later. */
+  readonly transient: boolean = false;
+  /** The broker certainly did not take the command (it was refused before processing): safe to send it again, even a non-idempotent one. */
+  readonly unprocessed: boolean = false;
 }
 
 /** No broker address is configured at all. */
@@ -22,6 +26,8 @@ export class NoBrokerAddressError extends BrokerError {
 export class BrokerUnreachableError extends BrokerError {
   override readonly name = 'BrokerUnreachableError';
   override readonly code = 'BROKER_UNREACHABLE';
+  override readonly transient = true;
+  override readonly unprocessed = true;
   constructor(
     /** `host:port` as configured. */
     readonly address: string,
@@ -36,6 +42,7 @@ export class BrokerUnreachableError extends BrokerError {
 export class BrokerTimeoutError extends BrokerError {
   override readonly name = 'BrokerTimeoutError';
   override readonly code = 'BROKER_TIMEOUT';
+  override readonly transient = true;
   constructor(
     readonly operation: string,
     readonly details: string,
@@ -46,8 +53,12 @@ export class BrokerTimeoutError extends BrokerError {
 
 /** The broker answered with an error status: the request was rejected. */
 export class BrokerRejectionError extends BrokerError {
-  override readonly name = 'BrokerRejectionError';
-  override readonly code = 'BROKER_REJECTED';
+  override readonly name: string = 'BrokerRejectionError';
+  override readonly code: string = 'BROKER_REJECTED';
+  override readonly transient: boolean;
+  override readonly unprocessed: boolean;
+  /** The call was cancelled on this side (a worker stopping, a poll given up): nobody refused anything. */
+  readonly cancelled: boolean;
   constructor(
     readonly operation: string,
     /** The gRPC status name, e.g. `INVALID_ARGUMENT`, `NOT_FOUND`, `RESOURCE_EXHAUSTED`. */
@@ -58,8 +69,40 @@ export class BrokerRejectionError extends BrokerError {
     readonly details: string,
   ) {
     super(`${operation} rejected: ${status}: ${details}`);
+    this.transient = TRANSIENT_STATUSES.has(grpcCode);
+    this.unprocessed = UNPROCESSED_STATUSES.has(grpcCode);
+    this.cancelled = grpcCode === CANCELLED;
   }
 }
+
+/** A job command (complete, fail, throw error, update timeout) for a job the broker no longer has: completed elsewhere, cancelled, or timed out and given to another worker. */
+export class JobNotFoundError extends BrokerRejectionError {
+  override readonly name = 'JobNotFoundError';
+  override readonly code = 'JOB_NOT_FOUND';
+}
+
+/** A job command for a job that is no longer activated for this worker (FAILED_PRECONDITION). */
+export class JobNotActiveError extends BrokerRejectionError {
+  override readonly name = 'JobNotActiveError';
+  override readonly code = 'JOB_NOT_ACTIVE';
+}
+
+const CANCELLED = 1;
+/**
+ * Statuses that name a passing condition of the broker or the network: UNKNOWN (a proxy, a dropped
+ * connection), RESOURCE_EXHAUSTED (backpressure), INTERNAL (often during leader changes), UNAVAILABLE (the
+ * gateway or the partition is not ready); DEADLINE_EXCEEDED is a `BrokerTimeoutError`. Not CANCELLED: forager
+ * cancels calls itself when a worker stops or a job is given up. Not UNAUTHENTICATED: the channel refreshes
+ * its token on the next call, and a token that stays refused is a configuration problem.
+ */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([2, 8, 13, 14]);
+/** Statuses with which the broker refuses a command before processing it: backpressure, unavailable. */
+const UNPROCESSED_STATUSES: ReadonlySet<number> = new Set([8, 14]);
+/** Job commands answer NOT_FOUND and FAILED_PRECONDITION with these. */
+const JOB_REJECTIONS: ReadonlyMap<number, typeof BrokerRejectionError> = new Map<number, typeof BrokerRejectionError>([
+  [5, JobNotFoundError],
+  [9, JobNotActiveError],
+]);
 
 /** gRPC status names by number, so that nothing outside the transport needs `@grpc/grpc-js`. */
 export const GRPC_STATUS_NAMES: readonly string[] = [
@@ -106,16 +149,27 @@ export function describeConnectionFailure(details: string): string {
   return lastError?.[1] ?? (text || 'unavailable');
 }
 
+/** What the caller knows about the call that failed. */
+export interface FailedCall {
+  /** A job command: NOT_FOUND and FAILED_PRECONDITION become `JobNotFoundError` and `JobNotActiveError`. */
+  readonly job?: boolean;
+  /**
+   * Whether the channel was connected when the call failed. UNAVAILABLE on a connected channel comes from the
+   * gateway (its partition is not ready: a transient rejection); on one that is not, from the connection
+   * (`BrokerUnreachableError`).
+   */
+  readonly connected?: boolean;
+}
+
 /** Maps whatever a broker call threw to one of the errors above. */
-export function toBrokerError(operation: string, error: unknown, address: string): BrokerError {
+export function toBrokerError(operation: string, error: unknown, address: string, call: FailedCall = {}): BrokerError {
   if (error instanceof BrokerError) return error;
   if (isGrpcLikeError(error)) {
     const details = error.details ?? error.message;
-    if (error.code === 14 && !/partition/i.test(details)) {
-      return new BrokerUnreachableError(address, describeConnectionFailure(details));
-    }
+    if (error.code === 14 && call.connected !== true) return new BrokerUnreachableError(address, describeConnectionFailure(details));
     if (error.code === 4) return new BrokerTimeoutError(operation, details);
-    return new BrokerRejectionError(operation, GRPC_STATUS_NAMES[error.code] ?? `STATUS_${error.code}`, error.code, details);
+    const Rejection = (call.job && JOB_REJECTIONS.get(error.code)) || BrokerRejectionError;
+    return new Rejection(operation, GRPC_STATUS_NAMES[error.code] ?? `STATUS_${error.code}`, error.code, details);
   }
   const wrapped = new BrokerError(`${operation} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   return wrapped;

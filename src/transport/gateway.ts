@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { hostPort, type BrokerAddress, type ForagerConfig } from '../config/index.ts';
 import { channelCredentials, loadGateway, plainTextAuth, type GatewayClient } from './channel.ts';
-import { NoBrokerAddressError, toBrokerError } from './errors.ts';
+import { NoBrokerAddressError, toBrokerError, type BrokerError } from './errors.ts';
 
 /** Default deadline of one call: long enough for a loaded broker. */
 export const CALL_DEADLINE_MS = 30_000;
@@ -20,17 +20,26 @@ export interface GatewayChannel {
   readonly client: GatewayClient;
   /** The call metadata (auth headers on a plain-text channel; empty otherwise). */
   metadata(): Promise<grpc.Metadata>;
-  /**
-   * One unary call; resolves with the raw response or rejects with a `BrokerError` naming `operation`. It
-   * fails with `BrokerTimeoutError` after `deadlineMs` (default {@link CALL_DEADLINE_MS}) or at `until`
-   * (epoch ms), whichever is first, and is cancelled when `signal` aborts.
-   */
-  unary(operation: string, method: string, request: object, deadlineMs?: number, until?: number, signal?: AbortSignal): Promise<RawResponse>;
+  /** One unary call; resolves with the raw response or rejects with a `BrokerError` naming `operation`. */
+  unary(operation: string, method: string, request: object, options?: CallOptions): Promise<RawResponse>;
+  /** A broker error for a failed call, classified with what the channel knows (connected or not). */
+  brokerError(operation: string, error: unknown, call?: { job?: boolean }): BrokerError;
   close(): void;
 }
 
 /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto-loader messages are untyped */
 export type RawResponse = any;
+
+export interface CallOptions {
+  /** The call fails with `BrokerTimeoutError` after this long (default {@link CALL_DEADLINE_MS}) … */
+  readonly deadlineMs?: number;
+  /** … or at this instant (epoch ms), whichever is first. */
+  readonly until?: number;
+  /** Cancels the call. */
+  readonly signal?: AbortSignal;
+  /** A job command: NOT_FOUND and FAILED_PRECONDITION become `JobNotFoundError` and `JobNotActiveError`. */
+  readonly job?: boolean;
+}
 
 /**
  * Opens a channel to the configured broker. No call is made yet: grpc-js connects lazily and reconnects by
@@ -52,17 +61,21 @@ export function openGateway(config: ForagerConfig): GatewayChannel {
   });
   const authHeaders = plainTextAuth(config, address);
   const metadata = async () => (authHeaders ? authHeaders() : new grpc.Metadata());
+  const brokerError = (operation: string, error: unknown, call: { job?: boolean } = {}) =>
+    toBrokerError(operation, error, target, { ...call, connected: client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY });
   return {
     address,
     target,
     client,
     metadata,
-    async unary(operation, method, request, deadlineMs = CALL_DEADLINE_MS, until = Infinity, signal) {
+    brokerError,
+    async unary(operation, method, request, options = {}) {
+      const { deadlineMs = CALL_DEADLINE_MS, until = Infinity, signal, job } = options;
       const meta = await metadata();
       return new Promise((resolve, reject) => {
         const call = client[method](request, meta, { deadline: Math.min(Date.now() + deadlineMs, until) }, (error: grpc.ServiceError | null, response: unknown) => {
           signal?.removeEventListener('abort', cancel);
-          if (error) reject(toBrokerError(operation, error, target));
+          if (error) reject(brokerError(operation, error, { job }));
           else resolve(response);
         }) as grpc.ClientUnaryCall;
         const cancel = () => call.cancel();

@@ -13,7 +13,7 @@
 import type { BrokerAddress, ForagerConfig } from '../config/index.ts';
 import { BROKER_ERROR_BACKOFF } from '../policy/backoff.ts';
 import { brokerCommands, DEFAULT_TENANT, type BrokerCommands } from './commands.ts';
-import { BrokerError, grpcCodeOf, NoBrokerAddressError } from './errors.ts';
+import { BrokerError, NoBrokerAddressError } from './errors.ts';
 import { openGateway } from './gateway.ts';
 import { checkReachable } from './reachable.ts';
 
@@ -55,9 +55,6 @@ export interface ConnectOptions {
   readonly callTimeoutMs?: number;
 }
 
-/** Statuses that say the broker did not take the command: safe to send it again. */
-const NOT_TAKEN = new Set([8, 14]);
-
 /**
  * Checks that a broker answers at the configured address (within `reachableTimeoutMs`), then opens a
  * channel to it. Throws `NoBrokerAddressError` when no address is configured and `BrokerUnreachableError`
@@ -90,9 +87,9 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
         try {
           return await command(...args);
         } catch (error) {
-          const code = grpcCodeOf(error);
+          // Only what the broker certainly did not take is sent again: a create or a publish must not run twice.
           const delay = BROKER_ERROR_BACKOFF.delayMs(attempt, Math.random);
-          if (!options.retry || code === undefined || !NOT_TAKEN.has(code) || Date.now() + delay > deadline) throw error;
+          if (!options.retry || !(error instanceof BrokerError) || !error.unprocessed || Date.now() + delay > deadline) throw error;
           await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }

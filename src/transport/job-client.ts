@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { BrokerAddress, ForagerConfig } from '../config/index.ts';
 import { brokerCommands, DEFAULT_TENANT, type Deployment, type MessageToPublish, type Resource } from './commands.ts';
-import { BrokerError, toBrokerError } from './errors.ts';
+import type { BrokerError } from './errors.ts';
 import { openGateway } from './gateway.ts';
 
 /** An activated job, in forager's terms. */
@@ -121,9 +121,9 @@ export function toActivatedJob(raw: RawJob): ActivatedJob {
  */
 export function createJobClient(config: ForagerConfig): JobClient {
   const gateway = openGateway(config);
-  const { address, client, metadata, target } = gateway;
+  const { address, client, metadata } = gateway;
   const unary = (operation: string, method: string, request: object, deadline: CommandDeadline = {}) =>
-    gateway.unary(operation, method, request, undefined, deadline.until, deadline.signal);
+    gateway.unary(operation, method, request, { ...deadline, job: true });
   const commands = brokerCommands(gateway, config.tenantId ?? DEFAULT_TENANT);
 
   return {
@@ -156,7 +156,7 @@ export function createJobClient(config: ForagerConfig): JobClient {
           signal?.removeEventListener('abort', onAbort);
           // Cancelled by us after jobs arrived: they are ours all the same.
           if (error.code === grpc.status.CANCELLED && (signal?.aborted || jobs.length > 0)) resolve(jobs);
-          else reject(toBrokerError('activate jobs', error, target));
+          else reject(gateway.brokerError('activate jobs', error));
         });
         call.on('end', () => {
           signal?.removeEventListener('abort', onAbort);
@@ -183,11 +183,11 @@ export function createJobClient(config: ForagerConfig): JobClient {
           ) as grpc.ClientReadableStream<RawJob>;
           call.on('data', (raw: RawJob) => handlers.onJob(toActivatedJob(raw)));
           call.on('error', (error: grpc.ServiceError) =>
-            end(closed && error.code === grpc.status.CANCELLED ? undefined : toBrokerError('stream jobs', error, target)),
+            end(closed && error.code === grpc.status.CANCELLED ? undefined : gateway.brokerError('stream jobs', error)),
           );
           call.on('end', () => end(undefined));
         },
-        (error: Error) => end(toBrokerError('stream jobs', error, target)),
+        (error: Error) => end(gateway.brokerError('stream jobs', error)),
       );
       return {
         pause: () => call?.pause(),

@@ -15,8 +15,7 @@ import { defaultKey } from '../idempotency/index.ts';
 import { BROKER_ERROR_BACKOFF } from '../policy/backoff.ts';
 import { jobsToRequest, shouldPoll } from '../policy/capacity.ts';
 import { toMs, type Duration } from '../policy/durations.ts';
-import { isRetryableBrokerStatus } from '../policy/retry.ts';
-import { grpcCodeOf, type ActivatedJob, type CommandDeadline, type JobClient, type JobStream } from '../transport/index.ts';
+import { BrokerError, JobNotActiveError, JobNotFoundError, type ActivatedJob, type CommandDeadline, type JobClient, type JobStream } from '../transport/index.ts';
 import type { Job, JobOutput, Middleware, MiddlewareContext, WorkerDefinition } from './define.ts';
 import type { WorkerEventBus } from './events.ts';
 import { outcomeOf, type HandlerResult, type JobOutcome } from './outcome.ts';
@@ -276,8 +275,7 @@ export class JobWorker {
       try {
         await this.#o.client.updateTimeout(job.key, ms);
       } catch (error) {
-        const code = grpcCodeOf(error);
-        if (code === 5 || code === 9) this.#lost(running, `extending its timeout was refused (${(error as Error).message})`);
+        if (error instanceof JobNotFoundError || error instanceof JobNotActiveError) this.#lost(running, `extending its timeout was refused (${error.message})`);
         throw error;
       }
       armDeadline(ms);
@@ -413,13 +411,12 @@ export class JobWorker {
           this.#lost(running, `gave up delivering ${command}: the worker stopped before the broker answered (${(error as Error).message})`);
           return false;
         }
-        const code = grpcCodeOf(error);
-        if (code === 5) {
+        if (error instanceof JobNotFoundError) {
           this.#lost(running, `the broker answered NOT_FOUND to ${command}: it was completed elsewhere, timed out and reassigned, or cancelled`);
           return false;
         }
-        if (code !== undefined && !isRetryableBrokerStatus(code)) {
-          this.#lost(running, `the broker refused ${command}: ${(error as Error).message}`);
+        if (error instanceof BrokerError && !error.transient) {
+          this.#lost(running, `the broker refused ${command}: ${error.message}`);
           return false;
         }
         failures += 1;

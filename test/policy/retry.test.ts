@@ -5,13 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpmnError, IdempotencyConflictError, NonRetryableError } from '../../src/errors.ts';
-import { GRPC_STATUS_NAMES } from '../../src/transport/errors.ts';
 import {
   MAX_FAIL_MESSAGE_LENGTH,
   classifyHandlerError,
   describeError,
   failMessage,
-  isRetryableBrokerStatus,
   maskSecrets,
   retriesAfterFailure,
   type HandlerErrorClass,
@@ -230,20 +228,6 @@ describe('retriesAfterFailure', () => {
   for (const [current, expected] of cases) {
     it(`${current} → ${expected}`, () => {
       assert.equal(retriesAfterFailure(current), expected);
-    });
-  }
-});
-
-describe('isRetryableBrokerStatus', () => {
-  const retryable = new Set([2, 4, 8, 13, 14]);
-  for (const [code, name] of GRPC_STATUS_NAMES.entries()) {
-    it(`${code} ${name} → ${retryable.has(code) ? 'retry' : 'no retry'}`, () => {
-      assert.equal(isRetryableBrokerStatus(code), retryable.has(code));
-    });
-  }
-  for (const code of [-1, 17, 1.5, Number.NaN]) {
-    it(`unknown code ${code} → no retry`, () => {
-      assert.equal(isRetryableBrokerStatus(code), false);
     });
   }
 });
