@@ -17,6 +17,7 @@ import { jobsToRequest, shouldPoll } from '../policy/capacity.ts';
 import { toMs, type Duration } from '../policy/durations.ts';
 import { BrokerError, JobNotActiveError, JobNotFoundError, type ActivatedJob, type CommandDeadline, type JobClient, type JobStream } from '../transport/index.ts';
 import type { Job, JobOutput, Middleware, MiddlewareContext, WorkerDefinition } from './define.ts';
+import { heartbeat } from './heartbeat.ts';
 import type { WorkerEventBus } from './events.ts';
 import { outcomeOf, type HandlerResult, type JobOutcome } from './outcome.ts';
 
@@ -269,7 +270,6 @@ export class JobWorker {
       );
     };
     armDeadline(running.deadlineAt - Date.now());
-    let heartbeat: NodeJS.Timeout | undefined;
     const extend = async (timeout: Duration) => {
       const ms = toMs(timeout, 'extendTimeout');
       try {
@@ -280,14 +280,6 @@ export class JobWorker {
       }
       armDeadline(ms);
     };
-    if (definition.autoExtendTimeout) {
-      const every = Math.max(50, Math.floor(definition.timeoutMs / 2));
-      heartbeat = setInterval(() => {
-        extend(definition.timeoutMs).catch((error: Error) => {
-          if (!running.lost) this.#o.log.warn({ jobType: this.type, jobKey: job.key, err: error }, 'could not extend the job timeout');
-        });
-      }, every);
-    }
 
     let variables: unknown = job.variables;
     let invalidVariables: string | undefined;
@@ -314,7 +306,8 @@ export class JobWorker {
       result = { ok: false, invalidVariables };
     } else {
       try {
-        const output = await compose([...this.#o.middleware, ...definition.middleware], ctx, () =>
+        const middleware = [...(definition.autoExtendTimeout ? [heartbeat(definition.timeoutMs)] : []), ...this.#o.middleware, ...definition.middleware];
+        const output = await compose(middleware, ctx, () =>
           Promise.resolve(definition.handler(variables, ctx)),
         );
         result = { ok: true, output };
@@ -323,7 +316,6 @@ export class JobWorker {
       }
     }
     clearTimeout(deadlineTimer);
-    if (heartbeat) clearInterval(heartbeat);
 
     if (running.lost || running.handedBack) return;
     if (running.returnOnAbort && controller.signal.aborted) {
