@@ -152,8 +152,9 @@ describe('durable engine: stop and start on the same data directory', () => {
 
   it('takes over the lock of a zombie (an engine that exited but was not reaped, as under an init that does not reap)', { timeout: 30_000 }, async (t) => {
     const dir = tempDir();
-    // `sleep 0` ends at once; its parent becomes `sleep 5` (exec), which never waits for it: a zombie for 5 s.
-    const shell = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // A child that exits at once under a parent that never waits for it: a zombie for as long as the parent
+    // lives, whatever this machine's init does (perl is part of every Debian system: perl-base is essential).
+    const shell = spawn('perl', ['-e', '$| = 1; my $pid = fork(); if ($pid == 0) { exit 0 } print "$pid\\n"; sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     t.after(() => shell.kill('SIGKILL'));
     const zombie = Number((await new Promise<Buffer>((resolve) => shell.stdout.once('data', resolve))).toString().trim());
     let state = '';

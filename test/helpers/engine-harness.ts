@@ -81,15 +81,11 @@ export async function startHarness(): Promise<Harness & { connect(): Promise<voi
 
 export interface EngineTestOptions {
   timeout?: number;
-  /** Marks a test that documents an engine bug: it runs, but its failure does not fail the suite. */
-  todo?: string;
 }
 
 /** A node:test test with its own engine and SDK client, cleaned up whatever happens. */
 export function engineTest(name: string, fn: (h: Harness, t: TestContext) => Promise<void>, options: EngineTestOptions = {}): void {
-  const testOptions: { timeout: number; todo?: string } = { timeout: options.timeout ?? TEST_TIMEOUT_MS };
-  if (options.todo) testOptions.todo = options.todo;
-  test(name, testOptions, async (t) => {
+  test(name, { timeout: options.timeout ?? TEST_TIMEOUT_MS }, async (t) => {
     const h = await startHarness();
     t.after(() => h.close());
     await h.connect();

@@ -182,9 +182,15 @@ describe('postgresStore against PostgreSQL', () => {
     await assert.rejects(store.claim('k', 1_000), /the store is closed/);
   });
 
-  it('close() before first use opens nothing', async () => {
-    const store = postgresStore({ connectionString: POSTGRES_URL, table: table('unused') });
+  it('close() before first use opens nothing, and the closed store refuses work', async () => {
+    const name = `forager-unused-${id}`;
+    const store = postgresStore({ connectionString: POSTGRES_URL, table: table('unused'), poolConfig: { application_name: name } });
+    const sessions = async () =>
+      (await db().query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [name])).rows[0]!.n;
+    assert.equal(await sessions(), 0, 'no connection before first use');
     await store.close();
+    await assert.rejects(store.claim('k', 1_000), /the store is closed/);
+    assert.equal(await sessions(), 0, 'no connection after a claim on the closed store');
   });
 
   it('an unreachable server fails a claim quickly with the cause', async () => {

@@ -113,8 +113,14 @@ describe('redisStore against Redis', () => {
     await assert.rejects(store.claim('owned', 1_000), /the store is closed/);
   });
 
-  it('close() before first use opens nothing', async () => {
-    await redisStore({ url: REDIS_URL, prefix }).close();
+  it('close() before first use opens nothing, and the closed store refuses work', async () => {
+    const name = `forager-unused-${prefix.replace(/\W/g, '-')}`;
+    const store = redisStore({ url: REDIS_URL, prefix, clientOptions: { connectionName: name } });
+    const connections = async () => String(await redis().call('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=${name} `)).length;
+    assert.equal(await connections(), 0, 'no connection before first use');
+    await store.close();
+    await assert.rejects(store.claim('k', 1_000), /the store is closed/);
+    assert.equal(await connections(), 0, 'no connection after a claim on the closed store');
   });
 
   it('an unreachable server fails a claim within seconds, not never', async () => {
