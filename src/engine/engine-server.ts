@@ -86,6 +86,12 @@ export interface RunningEngine {
   /** The records processed so far (most recent 100 000), for assertions in tests. */
   records(): readonly EngineRecord[];
   /**
+   * Calls `listener` with the records of each command the engine commits, once they are applied (a test
+   * waits on what happens instead of polling). A listener that throws is reported, not let through. Returns
+   * a function that removes it.
+   */
+  onCommit(listener: (records: readonly EngineRecord[]) => void): () => void;
+  /**
    * Problems in the engine's state: an index entry without its record, or a state that replaying the log
    * would not rebuild. Empty when all is well; tests assert that after each scenario.
    */
@@ -254,6 +260,18 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     });
   });
 
+  // Listeners of RunningEngine.onCommit, behind one listener of the processing engine.
+  const commitListeners = new Set<(records: readonly EngineRecord[]) => void>();
+  engine.onCommit((records) => {
+    for (const listener of commitListeners) {
+      try {
+        listener(records);
+      } catch (error) {
+        process.emitWarning(`forager engine: an onCommit listener threw: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
+  });
+
   let stopped: Promise<void> | undefined;
   /**
    * A CLOCK command (PIN / RESET) on the log, resolved once durable: through the gateway's admission while it
@@ -299,6 +317,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
       await settle();
     },
     records: () => log.records(),
+    onCommit(listener) {
+      commitListeners.add(listener);
+      return () => commitListeners.delete(listener);
+    },
     checkIntegrity: () => {
       const records = log.records();
       // With a data directory the records kept may start after a snapshot: replay from it.

@@ -36,7 +36,10 @@ export interface Incident {
 
 export interface TestInstance {
   readonly key: string;
-  /** Resolves with the instance's variables once it completed; fails naming where it waits or its incident. */
+  /**
+   * Resolves with the instance's variables once it completed; fails naming where it waits after `waitMs`,
+   * or at once when it has an incident (naming it).
+   */
   completed(): Promise<Record<string, unknown>>;
   /** Resolves once the instance waits at `elementId` (a task with its job, a message catch, …). */
   waitsAt(elementId: string): Promise<void>;
@@ -106,15 +109,35 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
 
   const recordsOf = (key: string) => engine.records().filter((r) => r.value.processInstanceKey === key || r.key === key);
 
-  const waitFor = async <T>(what: string, key: string, probe: () => T | undefined): Promise<T> => {
-    const until = Date.now() + waitMs;
-    for (;;) {
-      const found = probe();
-      if (found !== undefined) return found;
-      if (Date.now() > until) throw new Error(`process instance ${key}: ${what} within ${waitMs} ms; ${describe(recordsOf(key), key)}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
+  /**
+   * Resolves with `probe`'s answer as soon as a committed command makes it one (checked now and after each
+   * commit: no polling); fails after `waitMs`, or at once when `failOnIncident` and the instance has an
+   * incident, saying where the instance is.
+   */
+  const waitFor = <T>(what: string, key: string, probe: () => T | undefined, failOnIncident = false): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      let stop = () => {};
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`process instance ${key}: ${what} within ${waitMs} ms; ${describe(recordsOf(key), key)}`));
+      }, waitMs);
+      const check = () => {
+        const found = probe();
+        if (found !== undefined) {
+          stop();
+          resolve(found);
+        } else if (failOnIncident && openIncidents(recordsOf(key)).length > 0) {
+          stop();
+          reject(new Error(`process instance ${key}: ${what}: ${describe(recordsOf(key), key)}`));
+        }
+      };
+      const unsubscribe = engine.onCommit(check);
+      stop = () => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      check();
+    });
 
   const instanceOf = (key: string): TestInstance => {
     const variables = () => rootVariables(recordsOf(key), key);
@@ -122,8 +145,11 @@ export async function createTestKit(options: TestKitOptions = {}): Promise<TestK
       key,
       variables,
       completed: () =>
-        waitFor('did not complete', key, () =>
-          recordsOf(key).some((r) => isEvent(r, 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED') && r.key === key) ? variables() : undefined,
+        waitFor(
+          'did not complete',
+          key,
+          () => (recordsOf(key).some((r) => isEvent(r, 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED') && r.key === key) ? variables() : undefined),
+          true,
         ),
       waitsAt: (elementId) =>
         waitFor(`did not wait at '${elementId}'`, key, () => (activeElements(recordsOf(key), key).includes(elementId) ? true : undefined)).then(
