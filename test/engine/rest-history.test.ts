@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { History } from '../../src/engine/history/history.ts';
-import { likePattern, search, type SearchSpec } from '../../src/engine/gateway/rest/search.ts';
+import { likeMatcher, search, type SearchSpec } from '../../src/engine/gateway/rest/search.ts';
 import { RestProblem } from '../../src/engine/gateway/rest/problem.ts';
 import type { EngineRecord } from '../../src/engine/state/records.ts';
 import { createClock } from '../../src/engine/time/clock.ts';
@@ -169,9 +169,46 @@ describe('search', () => {
   });
 
   test('like patterns treat regular-expression characters literally', () => {
-    assert.ok(likePattern('a.b?').test('a.bc'));
-    assert.ok(!likePattern('a.b').test('axb'));
-    assert.ok(likePattern('(x)*').test('(x)yz'));
+    assert.ok(likeMatcher('a.b?')('a.bc'));
+    assert.ok(!likeMatcher('a.b')('axb'));
+    assert.ok(likeMatcher('(x)*')('(x)yz'));
+  });
+
+  test('like patterns: wildcards, escapes, whole-value matches', () => {
+    const cases: [string, string, boolean][] = [
+      ['', '', true],
+      ['', 'a', false],
+      ['*', '', true],
+      ['*', 'anything at all', true],
+      ['?', '', false],
+      ['?', 'é', true], // one character, not one UTF-16 unit
+      ['??', '😀', false],
+      ['a*b', 'ab', true],
+      ['a*b', 'axxb', true],
+      ['a*b', 'axxbx', false],
+      ['*ab', 'aab', true],
+      ['a*a*b', 'aaaab', true],
+      ['*a?c*', 'xxabcxx', true],
+      ['ord-*-?', 'ord-2024-7', true],
+      ['ord-*-?', 'ord-2024-77', false],
+      ['ord-*?', 'ord-2024-77', true],
+      ['ord-*-??', 'ord-2024-7', false],
+      ['\\*', '*', true],
+      ['\\*', 'x', false],
+      ['a\\?', 'a?', true],
+      ['a\\?', 'ab', false],
+      ['\\\\', '\\', true],
+      ['**', 'x', true],
+      ['ABC', 'abc', false],
+    ];
+    for (const [pattern, text, expected] of cases) assert.equal(likeMatcher(pattern)(text), expected, `'${pattern}' against '${text}'`);
+  });
+
+  test('like patterns cannot stall the engine: a pattern that backtracks without end in a regular expression', { timeout: 30_000 }, () => {
+    // As a regular expression (^.*a.*a.*a.*a.*a.*a.*a.*a.*b$) this takes longer than the age of the universe.
+    const text = 'a'.repeat(20_000);
+    assert.equal(likeMatcher('*a*a*a*a*a*a*a*a*b')(text), false);
+    assert.equal(likeMatcher('*a*a*a*a*a*a*a*a*a')(text), true);
   });
 
   test('cursors page forward and back; bad ones are a 400', () => {

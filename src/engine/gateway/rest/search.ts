@@ -185,8 +185,8 @@ function fieldPredicate<Row>(name: string, field: FilterField<Row>, value: Json,
       }
       case '$like': {
         if (typeof operand !== 'string') throw unparsable(at);
-        const pattern = likePattern(operand);
-        checks.push((actual) => actual !== undefined && actual !== null && pattern.test(String(actual)));
+        const matches = likeMatcher(operand);
+        checks.push((actual) => actual !== undefined && actual !== null && matches(String(actual)));
         break;
       }
       default: {
@@ -255,26 +255,51 @@ function equal(actual: unknown, expected: unknown, kind: FieldKind): boolean {
   return actual === expected;
 }
 
-/** `*` any run of characters, `?` one character, `\` escapes the next one. */
-export function likePattern(like: string): RegExp {
-  let source = '';
-  for (let i = 0; i < like.length; i++) {
-    const c = like[i]!;
-    if (c === '\\' && i + 1 < like.length) {
-      source += escapeRegExp(like[++i]!);
-    } else if (c === '*') {
-      source += '.*';
-    } else if (c === '?') {
-      source += '.';
-    } else {
-      source += escapeRegExp(c);
-    }
-  }
-  return new RegExp(`^${source}$`, 's');
-}
+type LikeToken = { readonly kind: 'any' } | { readonly kind: 'one' } | { readonly kind: 'char'; readonly char: string };
 
-function escapeRegExp(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/**
+ * `$like`: `*` any run of characters, `?` one character, `\` escapes the next one. Matched without regular
+ * expressions, in time bounded by the text's length times the pattern's (a greedy scan that goes back only to
+ * the last `*`), so that no pattern (`*a*a*a*a*b` against a long value) can stall the engine.
+ *
+ * @example
+ * likeMatcher('ord-*-?')('ord-2024-7'); // true
+ */
+export function likeMatcher(like: string): (text: string) => boolean {
+  const tokens: LikeToken[] = [];
+  const chars = Array.from(like);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '\\' && i + 1 < chars.length) tokens.push({ kind: 'char', char: chars[++i]! });
+    else if (c === '*') {
+      if (tokens.at(-1)?.kind !== 'any') tokens.push({ kind: 'any' }); // ** is *
+    } else if (c === '?') tokens.push({ kind: 'one' });
+    else tokens.push({ kind: 'char', char: c });
+  }
+  return (value) => {
+    const text = Array.from(value);
+    let t = 0;
+    let p = 0;
+    let star = -1; // the last * seen, and where in the text it began to match
+    let starText = 0;
+    while (t < text.length) {
+      const token = tokens[p];
+      if (token !== undefined && (token.kind === 'one' || (token.kind === 'char' && token.char === text[t]))) {
+        p++;
+        t++;
+      } else if (token?.kind === 'any') {
+        star = p++;
+        starText = t;
+      } else if (star >= 0) {
+        p = star + 1;
+        t = ++starText;
+      } else {
+        return false;
+      }
+    }
+    while (tokens[p]?.kind === 'any') p++;
+    return p === tokens.length;
+  };
 }
 
 /* ---------- sort ---------- */
