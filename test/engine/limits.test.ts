@@ -1,58 +1,53 @@
 /**
- * The engine's edges as a client meets them: a gRPC request over the maximum message size (4 MiB, Zeebe's
- * default) gets 8 RESOURCE_EXHAUSTED from the transport and runs nothing, the engine serves on afterwards;
- * an address to bind that is not loopback is refused before anything listens.
+ * Answers that would not fit a gRPC status trailer (issue 20, 4): a rejection naming a 100,000-character
+ * process id, a deployment with hundreds of validation errors. Before, such a status message stalled the
+ * HTTP/2 connection: no answer until the client's deadline, and the next call on it hung too. Now the message
+ * is summarised to fit, the caller gets its status at once, and the connection keeps serving.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { EngineStartError, startEngine } from '../../src/engine/index.ts';
-import { loadGateway } from '../../src/transport/channel.ts';
-import { emptyProcess } from '../helpers/bpmn.ts';
+import { capStatusMessage, MAX_STATUS_MESSAGE_BYTES } from '../../src/engine/gateway/errors.ts';
+import { bpmnXml, chain, endEvent, startEvent, userTask } from '../helpers/bpmn.ts';
+import { engineTest } from '../helpers/engine-harness.ts';
+import type { GrpcStatusError } from '../helpers/raw-gateway.ts';
 
-type StatusError = Error & { code: number; details: string };
+const rejection = (promise: Promise<unknown>): Promise<GrpcStatusError> =>
+  promise.then(
+    () => assert.fail('expected a rejection'),
+    (error: GrpcStatusError) => error,
+  );
 
-test('a gRPC request over 4 MiB gets 8 RESOURCE_EXHAUSTED, starts nothing, and the engine serves on', { timeout: 30_000 }, async (t) => {
-  const engine = await startEngine();
-  t.after(() => engine.stop());
-  const Gateway = loadGateway();
-  const client = new Gateway(engine.address, grpc.credentials.createInsecure());
-  t.after(() => client.close());
-  const unary = (method: string, request: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) =>
-      client[method](request, { deadline: Date.now() + 10_000 }, (error: StatusError | null, response: Record<string, unknown>) =>
-        error ? reject(error) : resolve(response),
-      ),
-    );
-
-  await unary('DeployResource', { resources: [{ name: 'limits.bpmn', content: Buffer.from(emptyProcess('limits')) }] });
-  const huge = JSON.stringify({ blob: 'x'.repeat(5 * 1024 * 1024) });
-  await assert.rejects(unary('CreateProcessInstance', { bpmnProcessId: 'limits', version: -1, variables: huge }), (error: StatusError) => {
-    assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED, `${error.code} ${error.details}`);
-    assert.match(error.details, /larger than max|exceeds maximum/i);
-    return true;
-  });
-
-  const search = await fetch(`${engine.restAddress}/v2/process-instances/search`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ filter: { processDefinitionId: 'limits' } }),
-  });
-  assert.deepEqual(((await search.json()) as { items: unknown[] }).items, [], 'the refused request started no instance');
-
-  const created = await unary('CreateProcessInstance', { bpmnProcessId: 'limits', version: -1, variables: JSON.stringify({ blob: 'x'.repeat(1024) }) });
-  assert.match(String(created.processInstanceKey), /^\d+$/, 'a request under the limit on the same connection is served');
+engineTest('a 100,000-character process id: NOT_FOUND at once, its message summarised, the connection still serving', async (h) => {
+  const raw = h.raw();
+  const id = 'p'.repeat(100_000);
+  const error = await rejection(raw.unary('CreateProcessInstance', { bpmnProcessId: id, version: -1, variables: '{}' }, 10_000));
+  assert.equal(error.code, 5, error.details);
+  assert.ok(encodeURI(error.details).length <= MAX_STATUS_MESSAGE_BYTES, `${error.details.length} characters`);
+  assert.match(error.details, /more characters\)/);
+  assert.equal((await raw.unary('Topology', {}, 5_000)).gatewayVersion.startsWith('8.8'), true);
 });
 
-test('an address to bind that is not loopback is refused with NOT_LOOPBACK before anything listens', async () => {
-  for (const host of ['0.0.0.0', '::', '192.168.1.10']) {
-    await assert.rejects(startEngine({ host }), (error: EngineStartError) => {
-      assert.ok(error instanceof EngineStartError, String(error));
-      assert.equal(error.code, 'NOT_LOOPBACK');
-      assert.match(error.message, new RegExp(`loopback addresses only, not '${host.replace(/\./g, '\\.')}'`));
-      return true;
-    });
-  }
-  const engine = await startEngine({ host: '127.0.0.1' });
-  await engine.stop();
+engineTest('a deployment with 600 validation errors: INVALID_ARGUMENT at once, the first errors and how many more', async (h) => {
+  const raw = h.raw();
+  const tasks = Array.from({ length: 600 }, (_, i) => `task${i}`);
+  const xml = bpmnXml('many_errors', [startEvent(), ...tasks.map(userTask), endEvent(), ...chain('start', ...tasks, 'end')]);
+  const error = await rejection(raw.unary('DeployResource', { resources: [{ name: 'many.bpmn', content: Buffer.from(xml) }] }, 10_000));
+  assert.equal(error.code, 3, error.details);
+  assert.match(error.details, /'many\.bpmn'/);
+  assert.match(error.details, /task0\b/);
+  assert.match(error.details, /… and [\d,]+ more lines$/);
+  assert.ok(encodeURI(error.details).length <= MAX_STATUS_MESSAGE_BYTES);
+  assert.equal((await raw.unary('Topology', {}, 5_000)).gatewayVersion.startsWith('8.8'), true);
+});
+
+test('capStatusMessage: short messages as they are; whole lines kept, then a count; a long line cut, then a count', () => {
+  assert.equal(capStatusMessage('short'), 'short');
+  const lines = Array.from({ length: 1_000 }, (_, i) => `line ${i}`).join('\n');
+  const capped = capStatusMessage(lines, 200);
+  assert.ok(encodeURI(capped).length <= 200, capped);
+  assert.match(capped, /^line 0\nline 1\n/);
+  assert.match(capped, /\n… and 9\d\d more lines$/);
+  const long = capStatusMessage('é'.repeat(10_000), 300);
+  assert.ok(encodeURI(long).length <= 300);
+  assert.match(long, /^é+… \(9,9\d\d more characters\)$/);
 });
