@@ -403,6 +403,8 @@ function openState(
     );
     fileLog = dataDir.log;
     engine.resumeAt(recovery.lastPosition);
+    // A failed batch is rolled back by replaying the log from the newest snapshot it reaches back to.
+    engine.useReplayBase((records) => dataDir.replayBase(records));
     return { engine, log, dataDir, recovery };
   } catch (error) {
     if (error instanceof StorageError) throw new EngineStartError(error.code, error.message);

@@ -6,7 +6,7 @@
 import type { Clock } from '../time/clock.ts';
 import { applyEvent } from '../state/appliers.ts';
 import type { Command, EngineRecord, Rejection, RejectionType, ValueType } from '../state/records.ts';
-import { EngineState } from '../state/state.ts';
+import { EngineState, replaceTables } from '../state/state.ts';
 import type { RecordLog } from '../log/log.ts';
 
 /** What a processor gets: state to read, and the only ways to change anything. */
@@ -44,12 +44,16 @@ export class CommandRejected extends Error {
 
 const MAX_FOLLOW_UPS = 100_000;
 
+/** Where replaying `records` can start: a state at `position` (a snapshot's), or undefined when none fits. */
+export type ReplayBase = (records: readonly EngineRecord[]) => { state: EngineState; position: number } | undefined;
+
 export class ProcessingEngine {
   readonly state = new EngineState();
   readonly #processors = new Map<string, Processor>();
   readonly #listeners: ((records: EngineRecord[]) => void)[] = [];
   #position = 0;
   #processing = false;
+  #replayBase: ReplayBase | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -72,6 +76,14 @@ export class ProcessingEngine {
     this.#position = position;
   }
 
+  /**
+   * With a data directory, whose log may start after a snapshot: where a rollback's replay starts. Without it,
+   * a rollback replays the log from its first record, which the log must still hold.
+   */
+  useReplayBase(replayBase: ReplayBase): void {
+    this.#replayBase = replayBase;
+  }
+
   /** Called after every committed batch with its records (replies, pushes, wake-ups hang off this). */
   onCommit(listener: (records: EngineRecord[]) => void): void {
     this.#listeners.push(listener);
@@ -85,7 +97,9 @@ export class ProcessingEngine {
     if (this.#processing) throw new Error('ProcessingEngine.process is not re-entrant');
     this.#processing = true;
     const now = this.clock.now();
-    const records: EngineRecord[] = [];
+    const startPosition = this.#position;
+    const lastKeyBefore = this.state.lastKey;
+    let records: EngineRecord[] = [];
     let rejection: Rejection | undefined;
     let response: unknown;
     const queue: Command[] = [command];
@@ -135,18 +149,8 @@ export class ProcessingEngine {
         }
       }
     } catch (error) {
-      // An unexpected failure. The events written so far stay (state still matches the log), so the process
-      // instance the failing command was about is banned, as Zeebe does: its commands are refused from now
-      // on, and the rest of the engine carries on. The client gets PROCESSING_ERROR (13 INTERNAL).
-      const reason = `processing failed: ${(error as Error).message}`;
-      const instance = this.state.instanceOfCommand(current.valueType, current.key, current.value);
-      try {
-        const record = this.#record('EVENT', 'ERROR', 'CREATED', current.key ?? '-1', { processInstanceKey: instance, message: reason }, now);
-        applyEvent(this.state, record);
-        records.push(record);
-      } catch {
-        // Nothing more can be done for it.
-      }
+      const reason = `processing failed: ${(error as Error)?.message ?? String(error)}`;
+      records = this.#failed(reason, command, current, records, { startPosition, lastKeyBefore, now });
       rejection = { type: 'PROCESSING_ERROR', reason };
     } finally {
       this.#processing = false;
@@ -160,6 +164,70 @@ export class ProcessingEngine {
       }
     }
     return rejection ? { rejection, records } : { response, records };
+  }
+
+  /**
+   * An unexpected failure. As in Zeebe, the batch is all or nothing: the state goes back to what the log says
+   * (the batch's events are replayed away, positions and keys rewound), and what is written instead is the
+   * command, its PROCESSING_ERROR rejection and an ERROR event that bans the process instance the command was
+   * about (when it exists): its commands are refused from now on, and the rest of the engine carries on.
+   * The client gets PROCESSING_ERROR (13 INTERNAL).
+   *
+   * When the log no longer reaches back far enough to rebuild the state (an in-memory log past its capacity),
+   * the batch cannot be undone: its records are kept (so state and log still agree) and the instance of the
+   * failing command is banned.
+   */
+  #failed(
+    reason: string,
+    command: Command,
+    current: Command,
+    records: EngineRecord[],
+    batch: { startPosition: number; lastKeyBefore: bigint; now: number },
+  ): EngineRecord[] {
+    let failing = current;
+    let kept = records;
+    const rebuilt = this.#rebuild(batch.startPosition);
+    if (rebuilt) {
+      replaceTables(this.state, rebuilt);
+      this.state.rewindLastKey(batch.lastKeyBefore);
+      this.#position = batch.startPosition + 1;
+      failing = command;
+      kept = [
+        records[0]!,
+        {
+          ...this.#record('COMMAND_REJECTION', command.valueType, command.intent, command.key ?? '-1', command.value, batch.now),
+          rejectionType: 'PROCESSING_ERROR',
+          rejectionReason: reason,
+        },
+      ];
+    }
+    const instance = this.state.instanceOfCommand(failing.valueType, failing.key, failing.value);
+    const banned = instance !== undefined && this.state.elementInstances.has(instance) ? instance : undefined;
+    try {
+      const record = this.#record('EVENT', 'ERROR', 'CREATED', failing.key ?? '-1', { processInstanceKey: banned, message: reason }, batch.now);
+      applyEvent(this.state, record);
+      kept.push(record);
+    } catch {
+      // Nothing more can be done for it.
+    }
+    return kept;
+  }
+
+  /** The state replayed from the log, which ends at `position` (the failed batch is not on it); undefined when it cannot be. */
+  #rebuild(position: number): EngineState | undefined {
+    if (position === 0) return new EngineState();
+    try {
+      const records = this.log.records();
+      if (records.at(-1)?.position !== position) return undefined;
+      const base = this.#replayBase?.(records) ?? (records[0]?.position === 1 ? { state: new EngineState(), position: 0 } : undefined);
+      if (!base) return undefined;
+      for (const record of records) {
+        if (record.position > base.position && record.recordType === 'EVENT') applyEvent(base.state, record);
+      }
+      return base.state;
+    } catch {
+      return undefined;
+    }
   }
 
   #record(

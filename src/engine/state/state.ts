@@ -209,6 +209,14 @@ export class EngineState {
     if (key > this.#lastKey) this.#lastKey = key;
   }
 
+  /**
+   * After a failed batch is rolled back: the key generator goes back to where it was before the batch (keys
+   * handed out by it reached neither the log nor a client).
+   */
+  rewindLastKey(key: bigint): void {
+    this.#lastKey = key;
+  }
+
   /** Makes sure replayed keys are never handed out again. */
   observeKey(key: string): void {
     if (!/^\d+$/.test(key)) return;
@@ -282,6 +290,36 @@ export class EngineState {
       current = this.elementInstances.get(current)?.flowScopeKey;
     }
     return root;
+  }
+}
+
+/**
+ * Makes `live` hold exactly the tables of `rebuilt` (a state replayed from the log), in place, so that whoever
+ * holds `live` or one of its tables keeps a valid reference. The rollback of a failed batch; `rebuilt` is
+ * dropped after (its rows now belong to `live`). The key generator is left alone (see `rewindLastKey`).
+ */
+export function replaceTables(live: object, rebuilt: object): void {
+  const into = live as Record<string, unknown>;
+  const from = rebuilt as Record<string, unknown>;
+  for (const name of Object.keys(into)) {
+    const target = into[name];
+    const source = from[name];
+    if (target instanceof Map && source instanceof Map) {
+      target.clear();
+      for (const [key, value] of source) target.set(key, value);
+    } else if (target instanceof Set && source instanceof Set) {
+      target.clear();
+      for (const value of source) target.add(value);
+    } else if (typeof target === 'object' && target !== null && typeof source === 'object' && source !== null) {
+      if (Object.getPrototypeOf(target) === Object.prototype) {
+        for (const key of Object.keys(target)) delete (target as Record<string, unknown>)[key];
+        Object.assign(target, source);
+      } else {
+        replaceTables(target, source); // a group of tables (ResourceTables)
+      }
+    } else {
+      throw new Error(`cannot restore the state's '${name}' table in place`);
+    }
   }
 }
 
