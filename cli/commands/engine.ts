@@ -40,7 +40,7 @@ const STOP_GRACE_MS = 5_000;
 const HOST = '127.0.0.1';
 
 const flagOf = (name: keyof EngineLimits): string =>
-  ({ maxInFlight: '--max-in-flight', retentionMs: '--retention', maxEndedInstances: '--max-ended-instances' })[name];
+  ({ maxInFlight: '--max-in-flight', retentionMs: '--retention', maxEndedInstances: '--max-ended-instances', snapshotEvery: '--snapshot-every' })[name];
 
 /** What `engine up` asks for, from flags and environment, checked before anything starts. */
 interface UpSettings {
@@ -61,6 +61,7 @@ interface UpFlags {
   maxInFlight?: number;
   retentionMs?: number;
   maxEndedInstances?: number;
+  snapshotEvery?: number;
 }
 
 /** `--name`, else FORAGER_ENGINE_NAME, else `default`. */
@@ -81,7 +82,11 @@ function resolveUpSettings(io: CliIo, flags: UpFlags): UpSettings {
   const maxInFlight = setting(flags.maxInFlight, 'FORAGER_ENGINE_MAX_IN_FLIGHT', parseCount);
   const retentionMs = setting(flags.retentionMs, 'FORAGER_ENGINE_RETENTION', parseDuration);
   const maxEndedInstances = setting(flags.maxEndedInstances, 'FORAGER_ENGINE_MAX_ENDED_INSTANCES', parseCount);
+  const snapshotEvery = setting(flags.snapshotEvery, 'FORAGER_ENGINE_SNAPSHOT_EVERY', parseCount);
   const dataDir = flags.dataDir ?? fromEnv('FORAGER_ENGINE_DATA_DIR');
+  if (snapshotEvery !== undefined && dataDir === undefined) {
+    throw new CliError('--snapshot-every needs --data-dir (an engine in memory takes no snapshots)', EXIT.BAD_INPUT);
+  }
   const issuer = flags.authIssuer ?? fromEnv('FORAGER_ENGINE_AUTH_ISSUER');
   const audience = flags.authAudience ?? fromEnv('FORAGER_ENGINE_AUTH_AUDIENCE');
   if (audience !== undefined && issuer === undefined) {
@@ -96,6 +101,7 @@ function resolveUpSettings(io: CliIo, flags: UpFlags): UpSettings {
       ...(maxInFlight === undefined ? {} : { maxInFlight }),
       ...(retentionMs === undefined ? {} : { retentionMs }),
       ...(maxEndedInstances === undefined ? {} : { maxEndedInstances }),
+      ...(snapshotEvery === undefined ? {} : { snapshotEvery }),
     },
   });
 }
@@ -110,6 +116,7 @@ function engineArgs(settings: UpSettings): string[] {
     ...(limits.maxInFlight === undefined ? [] : ['--max-in-flight', String(limits.maxInFlight)]),
     ...(limits.retentionMs === undefined ? [] : ['--retention-ms', String(limits.retentionMs)]),
     ...(limits.maxEndedInstances === undefined ? [] : ['--max-ended-instances', String(limits.maxEndedInstances)]),
+    ...(limits.snapshotEvery === undefined ? [] : ['--snapshot-every', String(limits.snapshotEvery)]),
     ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
   ];
 }
@@ -448,6 +455,7 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
     .option('--max-in-flight <n>', 'backpressure: commands in flight beyond n get RESOURCE_EXHAUSTED, as a loaded Zeebe answers (default: no limit; env FORAGER_ENGINE_MAX_IN_FLIGHT)')
     .option('--retention <duration>', 'REST searches keep an ended instance this long on the engine clock: 30m, 24h, 7d, PT1H (default 24h; env FORAGER_ENGINE_RETENTION)')
     .option('--max-ended-instances <n>', 'REST searches keep at most n ended instances, the oldest dropped first (default 10000; env FORAGER_ENGINE_MAX_ENDED_INSTANCES)')
+    .option('--snapshot-every <n>', 'with --data-dir: a snapshot every n records, bounding replay time and disk use (default 100000; env FORAGER_ENGINE_SNAPSHOT_EVERY)')
     .addHelpText(
       'after',
       examples(
@@ -459,7 +467,7 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
         '$ forager engine up --name billing      # a second engine, apart from the default one; from any other project too',
       ),
     )
-    .action(async (opts: { name?: string; port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string; retention?: string; maxEndedInstances?: string }) =>
+    .action(async (opts: { name?: string; port?: string; authIssuer?: string; authAudience?: string; dataDir?: string; maxInFlight?: string; retention?: string; maxEndedInstances?: string; snapshotEvery?: string }) =>
       setExit(
         await up(io, output(io, up_), {
           ...(opts.name === undefined ? {} : { name: opts.name }),
@@ -470,6 +478,7 @@ export function registerEngine(program: Command, io: CliIo, setExit: (code: numb
           ...(opts.maxInFlight === undefined ? {} : { maxInFlight: parseCount(opts.maxInFlight, '--max-in-flight') }),
           ...(opts.retention === undefined ? {} : { retentionMs: parseDuration(opts.retention, '--retention') }),
           ...(opts.maxEndedInstances === undefined ? {} : { maxEndedInstances: parseCount(opts.maxEndedInstances, '--max-ended-instances') }),
+          ...(opts.snapshotEvery === undefined ? {} : { snapshotEvery: parseCount(opts.snapshotEvery, '--snapshot-every') }),
         }),
       ),
     );

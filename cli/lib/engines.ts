@@ -46,6 +46,8 @@ export interface EngineLimits {
   readonly maxInFlight?: number;
   readonly retentionMs?: number;
   readonly maxEndedInstances?: number;
+  /** With a data directory: a snapshot every this many records. */
+  readonly snapshotEvery?: number;
 }
 
 /** The engine's authentication: tokens of `issuer` (with `audience` in `aud`, when set). */

@@ -4,7 +4,7 @@
  * Everything spawned is killed in the `after` hook (and `forager engine down` run), also when a test fails.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,5 +77,27 @@ describe('forager engine up --data-dir', () => {
     const fourth = await forager(['deploy', v2], third.env);
     assert.equal(fourth.code, 0, fourth.stderr);
     assert.match(fourth.stdout, /deployed kept version 4 /, 'the deployment acknowledged before kill -9 survived');
+  });
+
+  it('--snapshot-every n takes snapshots as the log grows; without --data-dir it is a usage error (exit 2)', { timeout: 60_000 }, async () => {
+    const alone = await forager(['engine', 'up', '--name', 'snapshots-alone', '--snapshot-every', '5'], { FORAGER_HOME: home });
+    assert.equal(alone.code, 2, alone.stderr);
+    assert.match(alone.stderr, /--snapshot-every needs --data-dir/);
+
+    const dir = await mkdtemp(join(tmpdir(), 'forager-cli-snapshots-'));
+    try {
+      const up = await forager(['engine', 'up', '--name', 'snapshots', '--data-dir', dir, '--snapshot-every', '5'], { FORAGER_HOME: home });
+      assert.equal(up.code, 0, up.stderr);
+      const env = { FORAGER_HOME: home, ...parseUp(up.stdout) };
+      const file = join(work, 'snap.bpmn');
+      await writeFile(file, bpmn('snap'));
+      assert.equal((await forager(['deploy', file], env)).code, 0);
+      for (let i = 0; i < 3; i++) assert.equal((await forager(['start', 'snap'], env)).code, 0);
+      const snapshots = (await readdir(join(dir, 'snapshots'))).filter((name) => /^snapshot-\d{20}\.snap$/.test(name));
+      assert.ok(snapshots.length > 0, `a snapshot while the engine runs (every 5 records): ${(await readdir(join(dir, 'snapshots'))).join(', ')}`);
+    } finally {
+      await forager(['engine', 'down', '--name', 'snapshots'], { FORAGER_HOME: home });
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

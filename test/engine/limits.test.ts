@@ -51,3 +51,29 @@ test('capStatusMessage: short messages as they are; whole lines kept, then a cou
   assert.ok(encodeURI(long).length <= 300);
   assert.match(long, /^é+… \(9,9\d\d more characters\)$/);
 });
+
+engineTest('REST: a malformed percent-encoding in a path is 400, not 500; a long query string is served; a head past the limit is 431 with a problem document', async (h) => {
+  const rest = h.engine.restAddress;
+  const malformed = await fetch(`${rest}/v2/process-instances/%E0%A4%A`);
+  assert.equal(malformed.status, 400, await malformed.clone().text());
+  assert.match(((await malformed.json()) as { detail: string }).detail, /Failed to convert 'processInstanceKey'/);
+
+  const long = await fetch(`${rest}/v2/topology?padding=${'x'.repeat(100_000)}`);
+  assert.equal(long.status, 200);
+
+  const tooLong = await fetch(`${rest}/v2/topology?padding=${'x'.repeat(300_000)}`);
+  assert.equal(tooLong.status, 431);
+  assert.equal(tooLong.headers.get('content-type'), 'application/problem+json');
+  assert.match(((await tooLong.json()) as { detail: string }).detail, /exceed 262144 bytes/);
+  assert.equal((await fetch(`${rest}/v2/topology`)).status, 200, 'the server keeps serving');
+});
+
+engineTest('REST: PUT /v2/clock past the latest instant a date can hold is 400, and the clock stays', async (h) => {
+  const rest = h.engine.restAddress;
+  const before = h.engine.clock.now();
+  const put = (timestamp: number) => fetch(`${rest}/v2/clock`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timestamp }) });
+  const refused = await put(8_640_000_000_000_001);
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { detail: string }).detail, /must be at most 8640000000000000/);
+  assert.ok(h.engine.clock.now() - before < 60_000, 'the clock was not moved');
+});

@@ -4,6 +4,7 @@
  * 501 with an RFC 9457 problem document, never 429/503 (which clients retry).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { History } from '../history/history.ts';
 import type { BatchResult } from '../processing/engine.ts';
 import type { Command, EngineRecord } from '../state/records.ts';
@@ -31,13 +32,38 @@ export interface RestOptions {
   clockCommand?: (command: Command) => Promise<BatchResult>;
 }
 
+/** The latest instant JavaScript's Date (and ISO 8601 in the REST answers) can hold: +275760-09-13. */
+const MAX_INSTANT_MS = 8_640_000_000_000_000;
+
 export function createRestServer(options: RestOptions): Server {
   const { gateway, history, onCommit } = options;
   const api = gateway && history && onCommit ? createRestApi({ clock: options.clock, gateway, history, onCommit }) : undefined;
-  return createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD_BYTES }, (req, res) => {
     handle(req, res, options, api).catch((error: Error) => problem(res, 500, 'INTERNAL', error.message, req.url ?? '/'));
   });
+  // A request Node cannot parse (a head past the limit, a malformed request line) gets a status and a
+  // problem document before the connection closes, instead of a reset.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      type: 'about:blank',
+      title: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request',
+      status,
+      detail: tooLarge ? `The request line and headers exceed ${MAX_REQUEST_HEAD_BYTES} bytes` : `The request could not be parsed: ${error.message}`,
+      instance: '/',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }
+
+/** The most a request's line and headers may take (a long query string included); past it: 431. */
+export const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: RestOptions, api: RestApi | undefined): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -95,6 +121,9 @@ function pinTimestamp(body: Json | undefined): number {
   const timestamp = optInteger(request, 'timestamp');
   if (timestamp === undefined) throw invalidArgument('No timestamp provided');
   if (timestamp < 0) throw invalidArgument(`The value for timestamp is '${timestamp}' but must be not negative`);
+  if (timestamp > MAX_INSTANT_MS) {
+    throw invalidArgument(`The value for timestamp is '${timestamp}' but must be at most ${MAX_INSTANT_MS} (the latest instant a date can hold)`);
+  }
   return timestamp;
 }
 

@@ -155,7 +155,12 @@ export function checkKey(value: string, name: string): string {
 
 /** A key in the path (`/v2/process-instances/{processInstanceKey}`): Spring's conversion failure when not a long. */
 export function pathKey(value: string, name: string): string {
-  const decoded = decodeURIComponent(value);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    throw new RestProblem(400, 'Bad Request', `Failed to convert '${name}' with value: '${value}' (not a valid percent-encoded path segment)`);
+  }
   if (!/^-?\d{1,19}$/.test(decoded) || BigInt(decoded) > 9223372036854775807n || BigInt(decoded) < -9223372036854775808n) {
     throw new RestProblem(400, 'Bad Request', `Failed to convert '${name}' with value: '${decoded}'`);
   }
