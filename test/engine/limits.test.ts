@@ -1,15 +1,18 @@
 /**
- * Answers that would not fit a gRPC status trailer (issue 20, 4): a rejection naming a 100,000-character
- * process id, a deployment with hundreds of validation errors. Before, such a status message stalled the
- * HTTP/2 connection: no answer until the client's deadline, and the next call on it hung too. Now the message
- * is summarised to fit, the caller gets its status at once, and the connection keeps serving.
+ * The engine's limits, each answered clearly (issue 20): a status message that would not fit a gRPC trailer
+ * (a rejection naming a 100,000-character process id, a deployment with hundreds of validation errors: before,
+ * the HTTP/2 connection stalled) is summarised; malformed or oversized REST requests get 400 / 431; a clock
+ * past the latest date is refused; variables nested deeper than Zeebe's 1000 levels are refused at the gateway.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { capStatusMessage, MAX_STATUS_MESSAGE_BYTES } from '../../src/engine/gateway/errors.ts';
-import { bpmnXml, chain, endEvent, startEvent, userTask } from '../helpers/bpmn.ts';
-import { engineTest } from '../helpers/engine-harness.ts';
-import type { GrpcStatusError } from '../helpers/raw-gateway.ts';
+import { bpmnXml, chain, endEvent, oneTaskProcess, startEvent, userTask } from '../helpers/bpmn.ts';
+import { deploy, engineTest, instanceCompleted, openEngine } from '../helpers/engine-harness.ts';
+import { RawGateway, type GrpcStatusError } from '../helpers/raw-gateway.ts';
 
 const rejection = (promise: Promise<unknown>): Promise<GrpcStatusError> =>
   promise.then(
@@ -76,4 +79,45 @@ engineTest('REST: PUT /v2/clock past the latest instant a date can hold is 400, 
   assert.equal(refused.status, 400);
   assert.match(((await refused.json()) as { detail: string }).detail, /must be at most 8640000000000000/);
   assert.ok(h.engine.clock.now() - before < 60_000, 'the clock was not moved');
+});
+
+/** `{"v":{"v":…{"v":1}}}` with `levels` levels of objects. */
+const nested = (levels: number): string => `${'{"v":'.repeat(levels - 1)}{"v":1}${'}'.repeat(levels - 1)}`;
+
+test('variables nested deeper than 1000 levels are refused at the gateway (3, naming the limit), over gRPC and REST; 1000 levels run through activation, a snapshot and a restart', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forager-nesting-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await openEngine(t, { dataDir: dir });
+  await deploy(first.zb, oneTaskProcess('nesting', 'nesting-job'));
+  const raw = new RawGateway(first.engine.address);
+  t.after(() => raw.close());
+  const before = first.engine.records().length;
+
+  const refused = await rejection(raw.unary('CreateProcessInstance', { bpmnProcessId: 'nesting', version: -1, variables: nested(1_001) }));
+  assert.equal(refused.code, 3, refused.details);
+  assert.match(refused.details, /nested at most 1000 levels deep/);
+  const rest = await fetch(`${first.engine.restAddress}/v2/process-instances`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"processDefinitionId":"nesting","variables":${nested(1_001)}}`,
+  });
+  assert.equal(rest.status, 400);
+  assert.match(((await rest.json()) as { detail: string }).detail, /nested at most 1000 levels deep/);
+  assert.equal(first.engine.records().length, before, 'nothing of the refused commands was processed');
+
+  // The deepest document allowed is created, handed to a worker, snapshotted and recovered.
+  const created = await raw.unary('CreateProcessInstance', { bpmnProcessId: 'nesting', version: -1, variables: nested(1_000) });
+  const batches = await raw.collect('ActivateJobs', { type: 'nesting-job', worker: 'limits', timeout: 60_000, maxJobsToActivate: 1, requestTimeout: 5_000 });
+  const job = batches.flatMap((batch) => batch.jobs as { key: string; processInstanceKey: string; variables: string }[])[0];
+  assert.equal(job?.processInstanceKey, created.processInstanceKey);
+  assert.equal(JSON.stringify(JSON.parse(String(job!.variables))), JSON.stringify(JSON.parse(nested(1_000))));
+  await first.engine.snapshot();
+  raw.close();
+  await first.close();
+  const second = await openEngine(t, { dataDir: dir });
+  const again = new RawGateway(second.engine.address);
+  t.after(() => again.close());
+  await again.unary('CompleteJob', { jobKey: job!.key, variables: '{}' });
+  assert.ok(instanceCompleted(second.engine, String(created.processInstanceKey)));
+  await second.close();
 });

@@ -34,6 +34,7 @@ import {
   toServiceError,
   unavailable,
 } from './errors.ts';
+import { MAX_VARIABLE_NESTING_DEPTH, nestingDepth, tooDeep } from './nesting.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader messages are untyped objects */
 type Msg = any;
@@ -813,6 +814,7 @@ export function parseDocument(text: string | undefined, field: string): Record<s
     const kind = value === null ? 'NIL' : Array.isArray(value) ? 'ARRAY' : typeof value === 'string' ? 'STRING' : typeof value === 'number' ? 'NUMBER' : 'BOOLEAN';
     throw invalidArgument(`Property '${field}' is invalid: Expected document to be a root level object, but was '${kind}'`);
   }
+  if (nestingDepth(value, MAX_VARIABLE_NESTING_DEPTH) > MAX_VARIABLE_NESTING_DEPTH) throw invalidArgument(tooDeep(field));
   return value as Record<string, unknown>;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { RestProblem, bodyMissing, unparsable } from './problem.ts';
+import { MAX_VARIABLE_NESTING_DEPTH, nestingDepth, tooDeep } from '../nesting.ts';
 
 /** Request bodies above this are refused (Zeebe's default maximum message size, 4 MiB). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -33,11 +34,15 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_BODY_BYT
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
+  let body: Json;
   try {
-    return JSON.parse(text) as Json;
+    body = JSON.parse(text) as Json;
   } catch {
     throw new RestProblem(400, 'Bad Request', 'Failed to read request');
   }
+  // The variables of a request sit one level below its body.
+  if (nestingDepth(body, MAX_VARIABLE_NESTING_DEPTH + 1) > MAX_VARIABLE_NESTING_DEPTH + 1) throw new RestProblem(400, 'INVALID_ARGUMENT', tooDeep('variables'));
+  return body;
 }
 
 function tooLarge(maxBytes: number): RestProblem {
