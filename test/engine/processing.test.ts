@@ -3,6 +3,7 @@
  * and the engine goes on serving the others.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,4 +222,21 @@ test('with a data directory, a command that failed half-way is not replayed afte
   assert.equal(again.rejection, undefined);
   const next = String((again.response as { processInstanceKey: string }).processInstanceKey);
   assert.equal(second.engine.process({ valueType: 'JOB', intent: 'COMPLETE', key: jobOf(second.engine, next), value: { variables: {} } }).rejection, undefined);
+});
+
+test('a commit listener that throws is reported as a warning, and the other listeners and the next command go on', async () => {
+  const { clock, engine, start } = await engineWithProcess();
+  const seen: number[] = [];
+  engine.onCommit(() => {
+    throw new Error('a bug in a commit listener');
+  });
+  engine.onCommit((records) => seen.push(records.length));
+  const warned = once(process, 'warning') as Promise<[Error]>;
+  const key = start();
+  const [warning] = await warned;
+  assert.match(warning.message, /forager engine: a commit listener threw: Error: a bug in a commit listener/);
+  assert.equal(seen.length, 1, 'the next listener still got the batch');
+  assert.equal(engine.process({ valueType: 'JOB', intent: 'COMPLETE', key: jobOf(engine, key), value: { variables: {} } }).rejection, undefined);
+  assert.equal(seen.length, 2);
+  clock.dispose();
 });

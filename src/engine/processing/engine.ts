@@ -159,8 +159,10 @@ export class ProcessingEngine {
     for (const listener of this.#listeners) {
       try {
         listener(records);
-      } catch {
-        // A listener's failure must not break processing.
+      } catch (error) {
+        // A listener's failure must not break processing (the batch is committed), but it is a bug: say so, as
+        // the engine says what goes wrong (a process warning on stderr).
+        process.emitWarning(`forager engine: a commit listener threw: ${(error as Error)?.stack ?? String(error)}`);
       }
     }
     return rejection ? { rejection, records } : { response, records };
