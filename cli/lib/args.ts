@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { durationMessage, readDuration } from '../../src/policy/durations.ts';
 import { CliError, EXIT } from './exit.ts';
 import { locateJsonError } from './json-position.ts';
 
@@ -51,17 +52,13 @@ export function parseCount(text: string, option: string): number {
   return Number(text);
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Milliseconds, or a number with a unit (`500ms`, `30s`, `5m`, `1h`, `2d`) or an ISO 8601 duration (`PT30S`). */
+/**
+ * A duration by forager's one grammar (src/policy/durations.ts; README, "Operating forager"): milliseconds
+ * (`30000`), units (`500ms`, `30s`, `5m`, `1h30m`, `2d`) or ISO 8601 (`PT30S`). A bad one is a `CliError`
+ * with exit code 2 naming `option`.
+ */
 export function parseDuration(text: string, option: string): number {
-  const trimmed = text.trim();
-  const plain = /^(\d+)(ms|s|m|h|d)?$/.exec(trimmed);
-  if (plain) return Number(plain[1]) * UNITS[plain[2] ?? 'ms']!;
-  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(trimmed);
-  if (iso && trimmed.length > 1 && !/T$/i.test(trimmed)) {
-    const [, d = '0', h = '0', m = '0', s = '0'] = iso;
-    return Math.round(Number(d) * UNITS.d! + Number(h) * UNITS.h! + Number(m) * UNITS.m! + Number(s) * 1_000);
-  }
-  throw new CliError(`${option}: expected a duration such as 30000 (ms), 30s, 5m, 1h or PT30S, got ${JSON.stringify(text)}`, EXIT.BAD_INPUT);
+  const reading = readDuration(text);
+  if (!reading.ok) throw new CliError(durationMessage(option, text, reading.reason), EXIT.BAD_INPUT);
+  return reading.ms;
 }

@@ -6,7 +6,8 @@
  *
  * Pure: the environment and flags are passed in; nothing here reads `process.env` or touches the disk.
  */
-import { ConfigError, grpcUrl, type Environment, type ForagerConfig } from './index.ts';
+import { durationMessage, readDuration } from '../policy/durations.ts';
+import { ConfigError, grpcUrl, parseBoolean, type Environment, type ForagerConfig } from './index.ts';
 
 export type ActivationMode = 'stream' | 'poll';
 export type LogFormat = 'json' | 'pretty' | 'auto';
@@ -93,19 +94,20 @@ function fail(variable: string, value: string | undefined, reason: string): neve
   throw new ConfigError(`${variable}: ${reason} (${shown})`, variable, value);
 }
 
-/** Milliseconds, or a number with a unit: `250ms`, `30s`, `5m`, `1h`. */
+/**
+ * A duration by forager's one grammar (src/policy/durations.ts; README, "Operating forager"): milliseconds
+ * (`30000`), units (`30s`, `5m`, `1h30m`, `7d`) or ISO 8601 (`PT30S`). Throws `ConfigError` naming `variable`.
+ */
 export function parseDurationMs(variable: string, text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!match) fail(variable, text, "expected a duration such as '30s', '500ms', '5m' or milliseconds");
-  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(match[1]) * factor);
+  const reading = readDuration(text);
+  if (!reading.ok) throw new ConfigError(durationMessage(variable, text, reading.reason), variable, text);
+  return reading.ms;
 }
 
+/** A boolean by the one rule of `parseBoolean` (true/false, 1/0, yes/no); throws `ConfigError` naming `variable`. */
 function parseBool(variable: string, text: string): boolean {
-  const t = text.trim().toLowerCase();
-  if (t === 'true' || t === '1' || t === 'yes') return true;
-  if (t === 'false' || t === '0' || t === 'no') return false;
-  return fail(variable, text, 'expected true or false');
+  const parsed = parseBoolean(text);
+  return parsed.ok ? parsed.value : fail(variable, text, parsed.reason);
 }
 
 function parseInteger(variable: string, text: string, min: number, max: number): number {

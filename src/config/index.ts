@@ -112,7 +112,7 @@ export function hostPort(address: Pick<BrokerAddress, 'host' | 'port'>): string 
 // ---------------------------------------------------------------------------------------------------------
 // Parsing helpers: each returns a value or a reason; the caller turns a reason into a ConfigError.
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -142,11 +142,16 @@ function parseGrpcUrl(text: string, insecureDefault: boolean): Parsed<BrokerAddr
   return hp.ok ? { ok: true, value: { ...hp.value, secure: protocol === 'grpcs' } } : hp;
 }
 
-function parseBoolean(text: string): Parsed<boolean> {
+/**
+ * forager's one boolean rule, for every variable that takes one (CAMUNDA_SECURE_CONNECTION,
+ * ZEEBE_INSECURE_CONNECTION, CAMUNDA_OAUTH_DISABLED, CAMUNDA_TOKEN_DISK_CACHE_DISABLE, FORAGER_HTTP_ENABLED,
+ * FORAGER_WORKER_<TYPE>_ENABLED): `true`/`false`, `1`/`0`, `yes`/`no`, in any case, spaces around ignored.
+ */
+export function parseBoolean(text: string): Parsed<boolean> {
   const t = text.trim().toLowerCase();
   if (t === 'true' || t === '1' || t === 'yes') return { ok: true, value: true };
   if (t === 'false' || t === '0' || t === 'no') return { ok: true, value: false };
-  return { ok: false, reason: 'expected true or false' };
+  return { ok: false, reason: 'expected true or false (or 1/0, yes/no)' };
 }
 
 function parseHttpUrl(text: string): Parsed<string> {

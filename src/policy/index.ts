@@ -2,7 +2,7 @@
  * Pure policy for the worker and the transport: durations, backoff, retry classification and capacity.
  * Nothing here sleeps, reads the clock or does I/O; time and randomness are passed in.
  */
-export { toMs, type Duration } from './durations.ts';
+export { DurationError, MAX_DURATION_MS, durationMessage, readDuration, toMs, type Duration, type DurationReading } from './durations.ts';
 export {
   BROKER_ERROR_BACKOFF,
   exponential,

@@ -40,6 +40,15 @@ describe('forager CLI without a broker', () => {
     });
   }
 
+  it('start --request-timeout takes the one duration grammar: PT2S is accepted (it gets as far as the address), 2x exits 2 naming the flag', async () => {
+    const accepted = await forager(['start', 'hello', '--await', '--request-timeout', 'PT2S'], { FORAGER_HOME: home });
+    assert.equal(accepted.code, 1, accepted.stderr);
+    assert.match(accepted.stderr, /^forager: no broker address/m);
+    const refused = await forager(['start', 'hello', '--await', '--request-timeout', '2x'], { FORAGER_HOME: home });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^forager: --request-timeout: expected a duration such as .*, got "2x" \(unknown unit "x"/m);
+  });
+
   it('rejects a malformed ZEEBE_ADDRESS naming the variable and value (exit 2)', async () => {
     const result = await forager(['start', 'hello'], { FORAGER_HOME: home, ZEEBE_ADDRESS: 'foo:notaport' });
     assert.equal(result.code, 2);
@@ -83,6 +92,12 @@ describe('forager CLI without a broker', () => {
     const bad = await forager(['engine', 'up', '--retention', 'soon'], { FORAGER_HOME: home });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--retention: expected a duration such as/);
+    const badUnit = await forager(['engine', 'up', '--retention', '10x'], { FORAGER_HOME: home });
+    assert.equal(badUnit.code, 2);
+    assert.match(badUnit.stderr, /^forager: --retention: expected a duration such as '30s', '5m', '1h30m', '7d', 'PT30S' or 250 \(milliseconds\), got "10x" \(unknown unit "x"/m);
+    const badRetentionEnv = await forager(['engine', 'up'], { FORAGER_HOME: home, FORAGER_ENGINE_RETENTION: 'P1M' });
+    assert.equal(badRetentionEnv.code, 2);
+    assert.match(badRetentionEnv.stderr, /FORAGER_ENGINE_RETENTION: expected a duration such as .*got "P1M" \(ISO 8601 years, months and weeks/);
     const badEnv = await forager(['engine', 'up'], { FORAGER_HOME: home, FORAGER_ENGINE_MAX_ENDED_INSTANCES: 'lots' });
     assert.equal(badEnv.code, 2);
     assert.match(badEnv.stderr, /FORAGER_ENGINE_MAX_ENDED_INSTANCES: expected a whole number/);

@@ -70,10 +70,14 @@ describe('forager CLI against its engine', () => {
       assert.match(deploy.stdout.trim(), /^deployed hello version \d+ \(key \d+\) from bpmn\/hello\.bpmn$/);
       await running;
 
-      const [awaited, created] = await Promise.all([
+      const [awaited, created, awaitedIso] = await Promise.all([
         forager(['start', 'hello', '--variables', '{"name":"World"}', '--await', '--timeout', '10000'], env),
         forager(['start', 'hello', '--variables', '{"name":"key"}'], env),
+        // an ISO 8601 request timeout (10 s, not 10 ms: the result arrives)
+        forager(['start', 'hello', '--variables', '{"name":"ISO"}', '--await', '--request-timeout', 'PT10S'], env),
       ]);
+      assert.equal(awaitedIso.code, 0, awaitedIso.stderr);
+      assert.deepEqual(JSON.parse(awaitedIso.stdout.trim().split('\n')[1]!), { name: 'ISO', greeting: 'Hello, ISO' });
       assert.equal(awaited.code, 0, awaited.stderr);
       const [instanceKey, resultLine] = awaited.stdout.trim().split('\n');
       assert.match(instanceKey!, /^\d+$/);

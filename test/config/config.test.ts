@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, grpcUrl, resolveConfig, resolveStateDir } from '../../src/config/index.ts';
+import { resolveHostConfig } from '../../src/config/host.ts';
+import { ConfigError, grpcUrl, parseBoolean, resolveConfig, resolveStateDir } from '../../src/config/index.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -210,5 +211,59 @@ describe('resolveStateDir', () => {
     assert.equal(resolveStateDir({ FORAGER_HOME: '/tmp/fh' }), '/tmp/fh');
     assert.equal(resolveStateDir({ HOME: '/home/u' }), join('/home/u', '.forager'));
     assert.equal(resolveConfig({ FORAGER_HOME: '/tmp/fh2' }).stateDir, '/tmp/fh2');
+  });
+});
+
+describe('one grammar for durations and booleans in the configuration', () => {
+  it('FORAGER_* durations take the one grammar: ISO 8601, units, combined units, bare milliseconds', () => {
+    const host = resolveHostConfig({
+      FORAGER_SHUTDOWN_GRACE: 'PT30S',
+      FORAGER_POLL_REQUEST_TIMEOUT: '1m30s',
+      FORAGER_BROKER_CHECK_INTERVAL: '2500',
+      FORAGER_WORKER_GREET_TIMEOUT: 'P1D',
+    });
+    assert.equal(host.shutdownGraceMs, 30_000);
+    assert.equal(host.pollRequestTimeoutMs, 90_000);
+    assert.equal(host.brokerCheckIntervalMs, 2_500);
+    assert.equal(host.overrides.GREET?.timeoutMs, 86_400_000);
+    assert.equal(resolveHostConfig({}, { grace: '1d' }).shutdownGraceMs, 86_400_000);
+    // values the host took before keep their meaning
+    assert.equal(resolveHostConfig({ FORAGER_SHUTDOWN_GRACE: '30000' }).shutdownGraceMs, 30_000);
+    assert.equal(resolveHostConfig({ FORAGER_SHUTDOWN_GRACE: ' 30 s ' }).shutdownGraceMs, 30_000);
+  });
+
+  it('a bad duration is a ConfigError naming the variable or flag, the value and what is expected', () => {
+    for (const [env, flags, variable, value, why] of [
+      [{ FORAGER_SHUTDOWN_GRACE: '10x' }, {}, 'FORAGER_SHUTDOWN_GRACE', '10x', /unknown unit "x"/],
+      [{ FORAGER_POLL_REQUEST_TIMEOUT: '-5s' }, {}, 'FORAGER_POLL_REQUEST_TIMEOUT', '-5s', /negative/],
+      [{ FORAGER_BROKER_CHECK_INTERVAL: 'P1M' }, {}, 'FORAGER_BROKER_CHECK_INTERVAL', 'P1M', /months/],
+      [{ FORAGER_WORKER_GREET_TIMEOUT: '0.5ms' }, {}, 'FORAGER_WORKER_GREET_TIMEOUT', '0.5ms', /whole number of milliseconds/],
+      [{}, { grace: '99999d' }, '--grace', '99999d', /more than 100 years/],
+    ] as const) {
+      const error = configError(() => resolveHostConfig(env, flags));
+      assert.equal(error.variable, variable);
+      assert.equal(error.value, value);
+      assert.match(error.message, new RegExp(`^${variable}: expected a duration such as .*, got "${value}" \\(`));
+      assert.match(error.message, why);
+    }
+  });
+
+  it('booleans: one rule for FORAGER_* and CAMUNDA_* variables', () => {
+    for (const [text, value] of [['true', true], ['TRUE', true], [' 1 ', true], ['yes', true], ['false', false], ['0', false], ['No', false]] as const) {
+      assert.deepEqual(parseBoolean(text), { ok: true, value });
+      assert.equal(resolveHostConfig({ FORAGER_HTTP_ENABLED: text }).http.enabled, value);
+      assert.equal(resolveHostConfig({ FORAGER_WORKER_GREET_ENABLED: text }).overrides.GREET?.enabled, value);
+      assert.equal(resolveConfig({ ZEEBE_ADDRESS: 'localhost:26500', CAMUNDA_SECURE_CONNECTION: text }).address?.secure, value);
+    }
+    for (const [variable, resolve] of [
+      ['FORAGER_HTTP_ENABLED', (v: string) => resolveHostConfig({ FORAGER_HTTP_ENABLED: v })],
+      ['FORAGER_WORKER_GREET_ENABLED', (v: string) => resolveHostConfig({ FORAGER_WORKER_GREET_ENABLED: v })],
+      ['ZEEBE_INSECURE_CONNECTION', (v: string) => resolveConfig({ ZEEBE_ADDRESS: 'localhost:26500', ZEEBE_INSECURE_CONNECTION: v })],
+      ['CAMUNDA_OAUTH_DISABLED', (v: string) => resolveConfig({ CAMUNDA_OAUTH_DISABLED: v })],
+    ] as const) {
+      const error = configError(() => resolve('nope'));
+      assert.equal(error.variable, variable);
+      assert.equal(error.message, `${variable}: expected true or false (or 1/0, yes/no) (got "nope")`);
+    }
   });
 });

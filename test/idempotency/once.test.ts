@@ -58,18 +58,19 @@ describe('createOnce: options', () => {
     const store = spyStore();
     await createOnce(store, { leaseMs: '2m', retentionMs: '3d' })('a', () => 1);
     await createOnce(store, { leaseMs: 1_500, retentionMs: 60_000 })('b', () => 1);
+    await createOnce(store, { leaseMs: '1500', retentionMs: 'PT1M' })('c', () => 1); // a bare number string is ms
     assert.deepEqual(
       store.calls.map((call) => call.at(-1)),
-      [120_000, 259_200_000, 1_500, 60_000],
+      [120_000, 259_200_000, 1_500, 60_000, 1_500, 60_000],
     );
   });
 
   const invalid: Array<[string, Parameters<typeof createOnce>[1], RegExp]> = [
-    ['a lease without a unit', { leaseMs: '5' }, /^leaseMs: a string needs a unit/],
-    ['a negative lease', { leaseMs: -1 }, /^leaseMs: a duration cannot be negative/],
+    ['a lease with an unknown unit', { leaseMs: '5 mins' }, /^leaseMs: expected a duration such as .*, got "5 mins" \(unknown unit "mins"/],
+    ['a negative lease', { leaseMs: -1 }, /^leaseMs: expected a duration such as .*, got -1 \(a duration cannot be negative\)/],
     ['a zero lease', { leaseMs: 0 }, /leaseMs must be more than 0 ms/],
     ['a zero retention', { retentionMs: '0s' }, /retentionMs must be more than 0 ms/],
-    ['an unreadable retention', { retentionMs: 'a week' }, /^retentionMs: cannot read/],
+    ['an unreadable retention', { retentionMs: 'a week' }, /^retentionMs: expected a duration such as .*, got "a week" \(not a duration\)/],
   ];
   for (const [name, options, pattern] of invalid) {
     it(`rejects ${name} when made`, () => {

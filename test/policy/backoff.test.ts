@@ -116,9 +116,9 @@ describe('exponential: jitter', () => {
 describe('exponential: validation', () => {
   const cases: Array<[string, ExponentialOptions, RegExp]> = [
     ['initial 0', { initial: 0, max: 100 }, /initial must be more than 0 ms/],
-    ['negative initial', { initial: -1, max: 100 }, /initial: a duration cannot be negative/],
-    ['bad initial string', { initial: '1 s', max: 100 }, /exponential backoff: initial: cannot read/],
-    ['bad max', { initial: 10, max: 'soon' }, /exponential backoff: max: cannot read/],
+    ['negative initial', { initial: -1, max: 100 }, /^exponential backoff: initial: expected a duration .*, got -1 \(a duration cannot be negative\)/],
+    ['bad initial string', { initial: '1 sec', max: 100 }, /^exponential backoff: initial: expected a duration .*, got "1 sec" \(unknown unit "sec"/],
+    ['bad max', { initial: 10, max: 'soon' }, /^exponential backoff: max: expected a duration .*, got "soon" \(not a duration\)/],
     ['max below initial', { initial: '2s', max: '1s' }, /max \(1000 ms\) must not be less than initial \(2000 ms\)/],
     ['factor below 1', { initial: 10, max: 100, factor: 0.5 }, /factor must be a finite number ≥ 1, got 0.5/],
     ['factor NaN', { initial: 10, max: 100, factor: Number.NaN }, /factor must be/],
@@ -158,8 +158,8 @@ describe('fixed', () => {
   });
 
   it('validates when made', () => {
-    assert.throws(() => fixed(-1), /fixed backoff: delay: a duration cannot be negative/);
-    assert.throws(() => fixed('1 minute'), /fixed backoff: delay: cannot read/);
+    assert.throws(() => fixed(-1), /fixed backoff: delay: expected a duration .*, got -1 \(a duration cannot be negative\)/);
+    assert.throws(() => fixed('1 minute'), /fixed backoff: delay: expected a duration .*, got "1 minute" \(unknown unit "minute"/);
     assert.throws(() => fixed(10, { jitter: 2 }), /fixed backoff: jitter must be a number from 0 to 1/);
   });
 });
