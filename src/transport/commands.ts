@@ -4,7 +4,7 @@
  * variables, update job retries, resolve an incident. The wire shapes (the SDK's proto: JSON variables as
  * strings, int64 keys as strings, the tenant) are written and read here and nowhere else.
  */
-import type { GatewayChannel, RawResponse } from './gateway.ts';
+import { CALL_DEADLINE_MS, type GatewayChannel, type RawResponse } from './gateway.ts';
 
 /** A file to deploy: its name (which tells the broker its kind: `.bpmn`, `.dmn`, `.form`) and content. */
 export interface Resource {
@@ -131,7 +131,7 @@ export function brokerCommands(gateway: GatewayChannel, tenantId: string = DEFAU
         'CreateProcessInstanceWithResult',
         { request, requestTimeout: requestTimeoutMs, fetchVariables: [...(options.fetchVariables ?? [])] },
         // The broker answers DEADLINE_EXCEEDED itself after requestTimeout; the call's deadline leaves it room.
-        requestTimeoutMs + (callDeadlineMs ?? 30_000),
+        requestTimeoutMs + (callDeadlineMs ?? CALL_DEADLINE_MS),
       );
       return toInstance(raw, true);
     },

@@ -174,11 +174,3 @@ export function toBrokerError(operation: string, error: unknown, address: string
   const wrapped = new BrokerError(`${operation} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   return wrapped;
 }
-
-/** The gRPC status a broker error stands for (14 for unreachable, 4 for a timeout), if any. */
-export function grpcCodeOf(error: unknown): number | undefined {
-  if (error instanceof BrokerRejectionError) return error.grpcCode;
-  if (error instanceof BrokerUnreachableError) return 14;
-  if (error instanceof BrokerTimeoutError) return 4;
-  return undefined;
-}

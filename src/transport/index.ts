@@ -14,7 +14,7 @@ import type { BrokerAddress, ForagerConfig } from '../config/index.ts';
 import { BROKER_ERROR_BACKOFF } from '../policy/backoff.ts';
 import { brokerCommands, DEFAULT_TENANT, type BrokerCommands } from './commands.ts';
 import { BrokerError, NoBrokerAddressError } from './errors.ts';
-import { openGateway } from './gateway.ts';
+import { CALL_DEADLINE_MS, openGateway } from './gateway.ts';
 import { checkReachable } from './reachable.ts';
 
 export * from './errors.ts';
@@ -72,7 +72,7 @@ export async function connect(config: ForagerConfig, options: ConnectOptions = {
   const address = config.address;
   if (!address) throw new NoBrokerAddressError();
   await checkReachable(address, options.reachableTimeoutMs ?? 10_000, config.tls);
-  const callTimeoutMs = options.callTimeoutMs ?? 30_000;
+  const callTimeoutMs = options.callTimeoutMs ?? CALL_DEADLINE_MS;
   const gateway = openGateway(config);
   const commands = brokerCommands(gateway, config.tenantId ?? DEFAULT_TENANT, callTimeoutMs);
   let closed = false;

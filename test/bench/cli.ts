@@ -8,11 +8,10 @@
  * forager is built as it ships (build.ts) in a copy of the sources; the engine is started by that build's
  * `forager engine up` in a FORAGER_HOME of the bench's own and stopped at the end, also on failure.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyRepository, ROOT } from '../helpers/build-copy.ts';
+import { copyRepository, ROOT, runToEnd } from '../helpers/build-copy.ts';
 import { ZBCTL } from '../helpers/zbctl.ts';
 
 export const CLI_CASES = ['cli'] as const;
@@ -26,16 +25,10 @@ interface Timed {
   readonly output: string;
 }
 
-function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+async function timed(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Timed> {
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, ms: performance.now() - t0, output }));
-  });
+  const { code, output } = await runToEnd(command, args, { env });
+  return { code, ms: performance.now() - t0, output };
 }
 
 const median = (values: readonly number[]): number => {

@@ -14,9 +14,10 @@ export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const COPIED = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'build.ts', 'README.md', 'LICENSE', 'src', 'cli', 'workers', 'bpmn', 'docker'];
 const NOT_COPIED = /(^|\/)(dist|node_modules)(\/|$)/;
 
-function exit(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; output: string }> {
+/** Runs a command to its end: its exit code and everything it printed (stdout and stderr). */
+export function runToEnd(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -44,7 +45,7 @@ export async function copyRepository(dir: string, options: { build: boolean }): 
   }
   await symlink(join(dir, 'src', 'engine'), join(modules, 'forager-engine'));
   if (options.build) {
-    const { code, output } = await exit(process.execPath, ['--import', 'tsx', 'build.ts'], dir);
+    const { code, output } = await runToEnd(process.execPath, ['--import', 'tsx', 'build.ts'], { cwd: dir });
     if (code !== 0) throw new Error(`build.ts in ${dir} failed (exit ${code}):\n${output}`);
   }
 }
